@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 #define AIMET_VERSION "0.1.0"
 
@@ -52,6 +53,17 @@ char *aimet_strdup(const char *s);                 /* NULL in -> NULL out */
 char *aimet_strndup(const char *s, size_t n);
 /* Grow *arr (element size `size`) so that it holds at least `need` elements; *cap updated. */
 int aimet_grow(void **arr, size_t *cap, size_t need, size_t size);
+
+/* ---- atomic output files ----
+ * Outputs are written to a temporary file beside the final path and renamed into place, so a
+ * failed or interrupted run leaves no partial file. Pending temporaries are registered so that
+ * a signal handler can remove them with aimet_tmpfiles_cleanup(). */
+/* Create "<dir of final_path>/.<name>.tmpXXXXXX"; *tmp_path is owned by the caller (free). */
+int aimet_tmpfile_create(struct aimet_ctx *ctx, const char *final_path, char **tmp_path, FILE **fp);
+/* fflush + error check + fsync + fclose + rename; on failure the temporary is removed. */
+int aimet_tmpfile_commit(struct aimet_ctx *ctx, FILE *fp, const char *tmp_path, const char *final_path);
+void aimet_tmpfile_discard(FILE *fp, const char *tmp_path);   /* fclose (if fp) + unlink */
+void aimet_tmpfiles_cleanup(void);   /* async-signal-safe: unlink every pending temporary */
 
 /* ---- data types: values are ONNX TensorProto.DataType numbers ---- */
 enum aimet_dtype {

@@ -33,3 +33,7 @@ expect_fail() {
 expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: want '$2', got '$3'"; fi; }
 
 finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; }
+
+# ONNX Runtime for Node.js (installed by the README's set-up step) runs the reference scripts.
+ORT_NODE_PATH=${ORT_NODE_PATH:-$HOME/.cache/ort/node_modules}
+ort_node() { NODE_PATH=$ORT_NODE_PATH node "$@"; }
