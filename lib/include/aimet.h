@@ -83,6 +83,11 @@ const char *aimet_dtype_name(int dtype);           /* "float32", "int8", ... ; "
 int aimet_dtype_is_valid(int dtype);
 
 /* ---- tensors ---- */
+
+/* A kind of value we keep but do not interpret is stored as the serialized protobuf message
+ * (`blob`), so saving reproduces it exactly. */
+struct aimet_blob { uint8_t *data; size_t len; };
+
 #define AIMET_MAX_DIMS 8
 
 struct aimet_string { char *data; size_t len; };   /* bytes, not NUL-terminated in general */
@@ -100,6 +105,9 @@ struct aimet_tensor {
 	char *doc_string;     /* owned; preserved from ONNX */
 	/* ONNX external-data location this tensor was loaded from (kept for re-saving), or NULL. */
 	char *external_location;
+	/* Serialized TensorProto fields we do not interpret (segment, unknown fields), re-emitted
+	 * on save; owned. */
+	struct aimet_blob extra;
 };
 
 struct aimet_tensor *aimet_tensor_new(const char *name, int dtype, int ndim, const int64_t *dims);
@@ -119,10 +127,6 @@ double aimet_tensor_get_f64(const struct aimet_tensor *t, int64_t i);
 int64_t aimet_tensor_get_i64(const struct aimet_tensor *t, int64_t i);
 
 /* ---- the model IR ---- */
-
-/* A kind of value we keep but do not interpret is stored as the serialized protobuf message
- * (`blob`), so saving reproduces it exactly. */
-struct aimet_blob { uint8_t *data; size_t len; };
 
 enum aimet_attr_type {
 	AIMET_ATTR_UNDEFINED = 0, AIMET_ATTR_FLOAT = 1, AIMET_ATTR_INT = 2, AIMET_ATTR_STRING = 3,
@@ -172,6 +176,7 @@ struct aimet_value_info {
 	/* A type we do not interpret (sequence, map, optional, sparse) or extra fields: the
 	 * whole TypeProto serialized; when set, the saver emits it instead of elem_type/dims. */
 	struct aimet_blob raw_type;
+	struct aimet_blob extra;  /* serialized unknown fields of the ValueInfoProto */
 };
 
 struct aimet_graph {

@@ -101,6 +101,7 @@ void aimet_value_info_clear(struct aimet_value_info *v)
 	}
 	free(v->dims);
 	blob_clear(&v->raw_type);
+	blob_clear(&v->extra);
 	memset(v, 0, sizeof(*v));
 }
 

@@ -120,6 +120,7 @@ void aimet_tensor_free(struct aimet_tensor *t)
 	free(t->name);
 	free(t->doc_string);
 	free(t->external_location);
+	free(t->extra.data);
 	free(t);
 }
 
@@ -134,6 +135,12 @@ struct aimet_tensor *aimet_tensor_clone(const struct aimet_tensor *t)
 	if ((t->doc_string && !(c->doc_string = strdup(t->doc_string))) ||
 	    (t->external_location && !(c->external_location = strdup(t->external_location))))
 		goto fail;
+	if (t->extra.len) {
+		if (!(c->extra.data = malloc(t->extra.len)))
+			goto fail;
+		memcpy(c->extra.data, t->extra.data, t->extra.len);
+		c->extra.len = t->extra.len;
+	}
 	if (t->data) {
 		c->data = malloc(t->nbytes ? t->nbytes : 1);
 		if (!c->data)
