@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include "aimet.h"
+#include "aimet_io.h"
 
 /* Exit codes */
 #define CLI_EXIT_OK 0
@@ -68,6 +69,51 @@ long cli_parse_long(const char *opt, const char *s, long lo, long hi);
 double cli_parse_double(const char *opt, const char *s, double lo, double hi);
 /* Comma-separated floats ("0.485,0.456,0.406"); returns count, dies on bad input. */
 int cli_parse_floats(const char *opt, const char *s, float *out, int max);
+
+/* ---- additions (declarations above are unchanged) ----
+ * Option tables end with an all-zero entry: {0}. Options may be spliced in from the shared
+ * fragments below, e.g.
+ *   static const struct cli_opt opts[] = {
+ *       {"output", 'o', 1, 0, "write the model to FILE ('-' = stdout)", "FILE"},
+ *       CLI_DATA_OPTS, CLI_QUANT_OPTS, {0}};
+ * Long options: --opt=value or --opt value; short: -o value, -ovalue, clusters -qv. A
+ * non-repeatable option given twice keeps its last value. "-" alone is a positional argument.
+ * Usage errors print one line "prog: ..." and exit 2. */
+#define CLI_DATA_OPTS \
+	{"data", 0, 1, 1, "input data: .npy, .pb or a directory; NAME=FILE for each of several inputs", "FILE"}, \
+	{"scale", 0, 1, 0, "multiply the data by S before --mean/--std", "S"}, \
+	{"mean", 0, 1, 0, "subtract per-channel means (axis 1)", "a[,b,c]"}, \
+	{"std", 0, 1, 0, "divide by per-channel standard deviations", "a[,b,c]"}, \
+	{"samples", 0, 1, 0, "use at most N samples", "N"}, \
+	{"batch", 0, 1, 0, "batch size when running the model", "N"}
+#define CLI_QUANT_OPTS \
+	{"param-bw", 0, 1, 0, "parameter bitwidth, 4 to 16 (default 8)", "N"}, \
+	{"act-bw", 0, 1, 0, "activation bitwidth, 4 to 16 (default 8)", "N"}, \
+	{"scheme", 0, 1, 0, "tf, tf_enhanced, percentile or mse (default tf_enhanced)", "SCHEME"}, \
+	{"percentile", 0, 1, 0, "percentile for --scheme percentile", "P"}, \
+	{"per-channel", 0, 0, 0, "quantize weights per output channel", NULL}, \
+	{"config", 0, 1, 0, "quantsim config (JSON or YAML)", "FILE"}, \
+	{"encodings", 0, 1, 0, "write the encodings to FILE", "FILE"}, \
+	{"encoding-version", 0, 1, 0, "0.6.1, 1.0.0 or 2.0.0 (default 1.0.0)", "V"}, \
+	{"freeze-params", 0, 1, 0, "take parameter encodings from FILE and keep them", "FILE"}
+
+/* Fill `out` from CLI_DATA_OPTS values (aimet_dataset_spec_init first; names split from
+ * NAME=FILE are owned by the spec: aimet_dataset_spec_clear). Dies with a usage error on a bad
+ * value. Returns the number of --data sources (0 when none was given). The tool may then set
+ * out->batch's default (when 0), dtypes[] and ranks[] from the model. */
+int cli_dataset_spec(const struct cli_args *a, const struct cli_opt *opts,
+                     struct aimet_dataset_spec *out);
+/* --help text (what cli_parse prints for --help). */
+void cli_print_help(FILE *f, const struct cli_opt *opts, const char *usage);
+void cli_args_free(struct cli_args *a, const struct cli_opt *opts);
+/* Only with -v. */
+void cli_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Final path given to cli_out_open. */
+const char *cli_out_path(struct cli_out *o);
+/* Non-zero once SIGINT/SIGTERM arrived (the same flag as *ctx->interrupted). A tool that does
+ * not stop by itself is ended 2 seconds after the first signal, at once on a second one; then,
+ * and in cli_die* (exit 128+signal after a signal), pending temporaries are removed. */
+int cli_interrupted(void);
 
 /* Progress: a single updating line on a terminal, periodic plain lines otherwise, nothing
  * when quiet. */

@@ -1,0 +1,102 @@
+/* exec_internal.h: the private structures of the executor (lib/exec only): values, nodes,
+ * run-time steps and the plan that owns them. */
+#ifndef AIMET_EXEC_INTERNAL_H
+#define AIMET_EXEC_INTERNAL_H
+
+#include "aimet_exec.h"
+
+/* How a value comes to be known. CONST: from weights alone, computed at plan time. SHAPE:
+ * from the input shapes (Shape outputs and what is computed from them only), computed at
+ * prepare time. DATA: only at run time. */
+enum { DEP_CONST = 0, DEP_SHAPE = 1, DEP_DATA = 2 };
+
+enum { V_NODE = 0, V_INPUT = 1, V_INIT = 2, V_SCRATCH = 3, V_FOLDED = 4 };
+
+struct xvalue {
+	const char *name;          /* borrowed from the model, or owned when `own_name` */
+	char *own_name;
+	struct aimet_tensor t;     /* t.name aliases `name`; data: constant, arena or caller's */
+	int kind;                  /* V_* */
+	int dep;                   /* DEP_* */
+	int producer;              /* node index, -1 for inputs and weights */
+	int input_index;           /* V_INPUT: index among the plan's inputs */
+	int n_consumers;           /* references by live nodes' inputs */
+	int is_output, keep, needed, fused_away;
+	const struct aimet_tensor *init;  /* V_INIT: the model's initializer */
+	void *owned;               /* constant data owned by the plan (folded or replaced) */
+	size_t owned_bytes;
+	int dirty;                 /* changed by set_weight, derived values not yet recomputed */
+	/* memory plan (DATA values made by steps) */
+	int first, last;
+	size_t off, size;
+	int step;                  /* step producing it, -1 otherwise */
+};
+
+struct xnode {
+	const struct aimet_node *node;
+	const struct aimet_op *op;     /* NULL for the executor-native Shape and Size */
+	int64_t opset;
+	int *in, *out;                 /* value indices, -1 for omitted */
+	struct aimet_tensor **tin, **tout;
+	int dep;
+	int dead;                      /* contributes to no needed value */
+	int absorbed;                  /* folded into the step of another node (BN, Relu/Clip) */
+	int step;                      /* step index for DATA nodes that head a step, else -1 */
+};
+
+/* A Conv whose weight and bias are recomputed from a BatchNormalization. */
+struct xbnfold {
+	int conv, bn;                  /* node indices */
+	int w, b, scale, bias, mean, var;  /* source values (b may be -1) */
+	int wf, bf;                    /* folded values (V_FOLDED) */
+	float eps;
+};
+
+struct xstep {
+	int node;                      /* head node index */
+	int bn, act;                   /* absorbed node indices or -1 */
+	struct aimet_node synth;       /* the head node as the op sees it when fused */
+	char **synth_in, **synth_out;
+	int n_in, n_out;
+	int *in, *out;                 /* value indices */
+	struct aimet_tensor **tin, **tout;
+	struct aimet_op_ctx c;
+	int prepared;                  /* c.state valid */
+	struct aimet_plan_step pub;
+};
+
+struct aimet_plan {
+	const struct aimet_model *model;
+	struct aimet_plan_opts opts;
+	int no_dce, infer_only;        /* for aimet_graph_infer_shapes */
+	struct xvalue **values; size_t n_values, cap_values;   /* stable addresses: ops hold &t */
+	int *hash; size_t hash_cap;    /* open addressing: value index + 1, 0 empty */
+	struct xnode *nodes; size_t n_nodes;
+	int *order;                    /* node indices in topological order */
+	int *inputs; int n_inputs;     /* value indices of the run-time inputs */
+	int *outputs; int n_outputs;   /* value indices of the graph outputs */
+	struct xbnfold *folds; size_t n_folds;
+	struct xstep *steps; size_t n_steps;
+	/* prepared state */
+	int prepared;
+	char *arena; size_t arena_size, arena_cap;
+	void *workspace; size_t ws_size, ws_cap;
+	char *input_copy; size_t input_copy_cap;   /* graph inputs copied when a hook is set */
+	unsigned char *needed_mark;    /* run_until scratch, one per step */
+	aimet_output_fn hook; void *hook_user;
+};
+
+/* plan.c */
+/* no_dce: keep every node and mark the plan shape-only (aimet_graph_infer_shapes). */
+int aimet__plan_new_impl(struct aimet_ctx *ctx, const struct aimet_model *model,
+                         const struct aimet_plan_opts *opts, int no_dce, struct aimet_plan **out);
+int aimet__value_find(const struct aimet_plan *p, const char *name);
+int aimet__fold_node(struct aimet_ctx *ctx, struct aimet_plan *p, int ni, int do_infer);
+int aimet__bnfold_compute(struct aimet_ctx *ctx, struct aimet_plan *p, struct xbnfold *f);
+void aimet__value_release(struct xvalue *v);
+int aimet__value_own(struct aimet_ctx *ctx, struct xvalue *v);
+/* prepare.c */
+void aimet__unprepare(struct aimet_plan *p);
+int aimet__step_prepare(struct aimet_ctx *ctx, struct aimet_plan *p, struct xstep *s);
+
+#endif

@@ -1,0 +1,1018 @@
+/* plan.c: building a plan from a model — values and ops resolved, nodes ordered, weights-only
+ * subgraphs folded, Conv+BatchNormalization folds and Relu/Clip fusions chosen, steps laid out.
+ * Also aimet_plan_set_weight, which recomputes only what depends on the replaced weight. */
+#include "exec_internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- value table with a name index ---- */
+
+static size_t hash_str(const char *s)
+{
+	size_t h = 1469598103934665603u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+int aimet__value_find(const struct aimet_plan *p, const char *name)
+{
+	if (!name || !name[0] || !p->hash_cap)
+		return -1;
+	for (size_t i = hash_str(name) & (p->hash_cap - 1);; i = (i + 1) & (p->hash_cap - 1)) {
+		int k = p->hash[i];
+		if (!k)
+			return -1;
+		if (!strcmp(p->values[k - 1]->name, name))
+			return k - 1;
+	}
+}
+
+static int hash_insert(struct aimet_plan *p, int idx)
+{
+	if ((p->n_values + 1) * 2 > p->hash_cap) {
+		size_t cap = p->hash_cap ? p->hash_cap * 2 : 256;
+		int *h = aimet_calloc(cap, sizeof(int));
+		if (!h)
+			return -1;
+		while ((p->n_values + 1) * 2 > cap) {
+			free(h);
+			cap *= 2;
+			if (!(h = aimet_calloc(cap, sizeof(int))))
+				return -1;
+		}
+		free(p->hash);
+		p->hash = h;
+		p->hash_cap = cap;
+		for (size_t v = 0; v < p->n_values; v++)
+			if (p->values[v]->name[0] && (int)v != idx)
+				for (size_t i = hash_str(p->values[v]->name) & (cap - 1);; i = (i + 1) & (cap - 1))
+					if (!h[i]) {
+						h[i] = (int)v + 1;
+						break;
+					}
+	}
+	for (size_t i = hash_str(p->values[idx]->name) & (p->hash_cap - 1);;
+	     i = (i + 1) & (p->hash_cap - 1))
+		if (!p->hash[i]) {
+			p->hash[i] = idx + 1;
+			return 0;
+		}
+}
+
+/* Add a value; `name` is borrowed unless `own` (then it is copied). "" makes an anonymous
+ * value that is not indexed. Returns the index or -1 on OOM. */
+static int value_add(struct aimet_plan *p, const char *name, int own, int kind)
+{
+	struct xvalue *v;
+	if (aimet_grow((void **)&p->values, &p->cap_values, p->n_values + 1, sizeof(*p->values)))
+		return -1;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -1;
+	if (own) {
+		if (!(v->own_name = aimet_strdup(name))) {
+			free(v);
+			return -1;
+		}
+		name = v->own_name;
+	}
+	v->name = name ? name : "";
+	v->t.name = (char *)v->name;
+	v->kind = kind;
+	v->producer = -1;
+	v->input_index = -1;
+	v->step = -1;
+	p->values[p->n_values] = v;
+	if (v->name[0] && hash_insert(p, (int)p->n_values)) {
+		free(v->own_name);
+		free(v);
+		return -1;
+	}
+	return (int)p->n_values++;
+}
+
+void aimet__value_release(struct xvalue *v)
+{
+	if (v->owned && v->t.dtype == AIMET_STRING) {
+		struct aimet_string *s = v->owned;
+		for (size_t i = 0; i < v->owned_bytes / sizeof(*s); i++)
+			free(s[i].data);
+	}
+	free(v->owned);
+	v->owned = NULL;
+	v->owned_bytes = 0;
+}
+
+/* Give a constant value plan-owned storage for its current dtype and shape (keeping the
+ * old contents when the size is unchanged and it already owned them). */
+int aimet__value_own(struct aimet_ctx *ctx, struct xvalue *v)
+{
+	int64_t n = aimet_tensor_numel(&v->t);
+	size_t es = aimet_dtype_size(v->t.dtype), bytes;
+	if (!es)
+		return aimet_error(ctx, AIMET_ERR_UNSUPPORTED, "tensor '%s': unsupported dtype %d",
+		                   v->name, v->t.dtype);
+	if (n < 0 || (uint64_t)n > SIZE_MAX || aimet_mul_size((size_t)n, es, &bytes))
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "tensor '%s': size overflows", v->name);
+	if (!v->owned || v->owned_bytes != bytes) {
+		void *d;
+		aimet__value_release(v);
+		if (!(d = aimet_calloc(bytes ? bytes : 1, 1)))
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "tensor '%s': out of memory (%zu bytes)",
+			                   v->name, bytes);
+		v->owned = d;
+		v->owned_bytes = bytes;
+	}
+	v->t.data = v->owned;
+	v->t.nbytes = bytes;
+	v->t.borrowed = 1;
+	return AIMET_OK;
+}
+
+static int is_default_domain(const char *d)
+{
+	return !d || !d[0] || !strcmp(d, "ai.onnx");
+}
+
+static int is_op(const struct aimet_node *n, const char *type)
+{
+	return is_default_domain(n->domain) && n->op_type && !strcmp(n->op_type, type);
+}
+
+/* Shape and Size need only the input's shape: the executor computes them itself. */
+static int is_native(const struct aimet_node *n)
+{
+	return is_op(n, "Shape") || is_op(n, "Size");
+}
+
+static int64_t domain_opset(const struct aimet_model *m, const char *domain)
+{
+	for (size_t i = 0; i < m->n_opsets; i++) {
+		const char *d = m->opsets[i].domain;
+		if (is_default_domain(domain) ? is_default_domain(d) : (d && !strcmp(d, domain)))
+			return m->opsets[i].version;
+	}
+	return 0;
+}
+
+static void fold_ctx(struct aimet_op_ctx *c, struct aimet_ctx *ctx, struct xnode *n)
+{
+	memset(c, 0, sizeof(*c));
+	c->ctx = ctx;
+	c->node = n->node;
+	c->opset = n->opset;
+	c->n_in = n->node->n_inputs;
+	c->n_out = n->node->n_outputs;
+	c->in = n->tin;
+	c->out = n->tout;
+	c->threads = 1;
+	c->act_lo = -INFINITY;
+	c->act_hi = INFINITY;
+}
+
+static int fold_native(struct aimet_ctx *ctx, struct aimet_plan *p, struct xnode *n)
+{
+	const struct aimet_tensor *x = n->tin[0];
+	struct xvalue *v;
+	int st;
+	if (n->node->n_inputs < 1 || !x || n->node->n_outputs < 1 || n->out[0] < 0)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "node '%s': %s needs one input and one output",
+		                   n->node->name ? n->node->name : "", n->node->op_type);
+	v = p->values[n->out[0]];
+	if (is_op(n->node, "Size")) {
+		aimet_tensor_set_shape(&v->t, AIMET_INT64, 0, NULL);
+		if ((st = aimet__value_own(ctx, v)))
+			return st;
+		*(int64_t *)v->t.data = aimet_shape_numel(x->ndim, x->dims);
+	} else {
+		int64_t r = x->ndim, start = 0, end = r, d;
+		if (n->opset >= 15) {
+			start = aimet_node_attr_int(n->node, "start", 0);
+			end = aimet_node_attr_int(n->node, "end", r);
+		}
+		if (start < 0) start += r;
+		if (end < 0) end += r;
+		start = start < 0 ? 0 : start > r ? r : start;
+		end = end < 0 ? 0 : end > r ? r : end;
+		d = end > start ? end - start : 0;
+		aimet_tensor_set_shape(&v->t, AIMET_INT64, 1, &d);
+		if ((st = aimet__value_own(ctx, v)))
+			return st;
+		for (int64_t i = 0; i < d; i++)
+			((int64_t *)v->t.data)[i] = x->dims[start + i];
+	}
+	return AIMET_OK;
+}
+
+/* Compute a node whose inputs are all known (weights, folded values, shapes) once, with its
+ * reference kernel, into plan-owned outputs. */
+int aimet__fold_node(struct aimet_ctx *ctx, struct aimet_plan *p, int ni, int do_infer)
+{
+	struct xnode *n = &p->nodes[ni];
+	struct aimet_op_ctx c;
+	const char *nm = n->node->name ? n->node->name : "";
+	int st;
+	if (!n->op)
+		return fold_native(ctx, p, n);
+	fold_ctx(&c, ctx, n);
+	if (do_infer) {
+		for (int i = 0; i < c.n_out; i++)
+			aimet_tensor_set_shape(n->tout[i], AIMET_UNDEFINED, 0, NULL);
+		if ((st = n->op->infer(&c)))
+			return aimet_error_prefix(ctx, st, "node '%s' (%s)", nm, n->node->op_type);
+	}
+	for (int i = 0; i < c.n_out; i++)
+		if ((st = aimet__value_own(ctx, p->values[n->out[i]])))
+			return aimet_error_prefix(ctx, st, "node '%s' (%s)", nm, n->node->op_type);
+	if (n->op->prepare && (st = n->op->prepare(&c))) {
+		if (n->op->free_state)
+			n->op->free_state(c.state);
+		return aimet_error_prefix(ctx, st, "node '%s' (%s)", nm, n->node->op_type);
+	}
+	if (c.workspace_size && !(c.workspace = aimet_malloc(c.workspace_size))) {
+		if (n->op->free_state)
+			n->op->free_state(c.state);
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "node '%s': out of memory", nm);
+	}
+	n->op->ref(&c);
+	free(c.workspace);
+	if (n->op->free_state)
+		n->op->free_state(c.state);
+	return AIMET_OK;
+}
+
+/* ---- topological order (stable: a sorted graph keeps its order) ---- */
+
+static void heap_push(int *h, size_t *n, int v)
+{
+	size_t i = (*n)++;
+	while (i && h[(i - 1) / 2] > v) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = v;
+}
+
+static int heap_pop(int *h, size_t *n)
+{
+	int top = h[0], last = h[--*n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1] < h[c])
+			c++;
+		if (last <= h[c])
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = last;
+	return top;
+}
+
+static int topo_sort(struct aimet_ctx *ctx, struct aimet_plan *p)
+{
+	size_t n = p->n_nodes, nh = 0, k = 0, ne = 0;
+	int *indeg = aimet_calloc(n, sizeof(int)), *heap = aimet_calloc(n, sizeof(int));
+	size_t *first = aimet_calloc(n + 1, sizeof(size_t));
+	int *adj = NULL, st = AIMET_OK;
+	p->order = aimet_calloc(n, sizeof(int));
+	if (!indeg || !heap || !first || !p->order) {
+		st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* edges producer -> consumer, one per input reference, in CSR form */
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < p->nodes[i].node->n_inputs; j++) {
+			int v = p->nodes[i].in[j];
+			if (v >= 0 && p->values[v]->producer >= 0) {
+				first[p->values[v]->producer + 1]++;
+				indeg[i]++;
+				ne++;
+			}
+		}
+	for (size_t i = 0; i < n; i++)
+		first[i + 1] += first[i];
+	if (!(adj = aimet_calloc(ne, sizeof(int)))) {
+		st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	{
+		size_t *fill = aimet_calloc(n + 1, sizeof(size_t));
+		if (!fill) {
+			st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			for (int j = 0; j < p->nodes[i].node->n_inputs; j++) {
+				int v = p->nodes[i].in[j];
+				if (v >= 0 && p->values[v]->producer >= 0) {
+					int pr = p->values[v]->producer;
+					adj[first[pr] + fill[pr]++] = (int)i;
+				}
+			}
+		free(fill);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!indeg[i])
+			heap_push(heap, &nh, (int)i);
+	while (nh) {
+		int i = heap_pop(heap, &nh);
+		p->order[k++] = i;
+		for (size_t e = first[i]; e < first[i + 1]; e++)
+			if (--indeg[adj[e]] == 0)
+				heap_push(heap, &nh, adj[e]);
+	}
+	if (k != n) {
+		for (size_t i = 0; i < n; i++)
+			if (indeg[i]) {
+				st = aimet_error(ctx, AIMET_ERR_INVALID, "graph has a cycle through node '%s'",
+				                 p->nodes[i].node->name ? p->nodes[i].node->name : "");
+				break;
+			}
+	}
+out:
+	free(indeg);
+	free(heap);
+	free(first);
+	free(adj);
+	return st;
+}
+
+/* ---- fusions ---- */
+
+static int const_f32(const struct aimet_plan *p, int v, int64_t numel)
+{
+	const struct xvalue *x;
+	if (v < 0)
+		return 0;
+	x = p->values[v];
+	return x->dep == DEP_CONST && x->t.data && x->t.dtype == AIMET_FLOAT &&
+	       (numel < 0 || aimet_tensor_numel(&x->t) == numel);
+}
+
+/* A value that can disappear into a fused step: made by a single-output node, read once,
+ * not a graph output and not asked for. */
+static int fusable_value(const struct aimet_plan *p, int v)
+{
+	const struct xvalue *x = p->values[v];
+	return x->n_consumers == 1 && !x->is_output && !x->keep && x->dep == DEP_DATA;
+}
+
+static int consumer_of(const struct aimet_plan *p, int v)
+{
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		const struct xnode *n = &p->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->node->n_inputs; j++)
+			if (n->in[j] == v)
+				return (int)i;
+	}
+	return -1;
+}
+
+int aimet__bnfold_compute(struct aimet_ctx *ctx, struct aimet_plan *p, struct xbnfold *f)
+{
+	struct xvalue *w = p->values[f->w], *wf = p->values[f->wf], *bf = p->values[f->bf];
+	const float *W = w->t.data, *B = f->b >= 0 ? p->values[f->b]->t.data : NULL;
+	const float *sc = p->values[f->scale]->t.data, *bb = p->values[f->bias]->t.data;
+	const float *mu = p->values[f->mean]->t.data, *var = p->values[f->var]->t.data;
+	int64_t C = w->t.dims[0], per = C ? aimet_tensor_numel(&w->t) / C : 0;
+	int st;
+	aimet_tensor_set_shape(&wf->t, AIMET_FLOAT, w->t.ndim, w->t.dims);
+	aimet_tensor_set_shape(&bf->t, AIMET_FLOAT, 1, &C);
+	if ((st = aimet__value_own(ctx, wf)) || (st = aimet__value_own(ctx, bf)))
+		return st;
+	for (int64_t c = 0; c < C; c++) {
+		/* in double, rounded once: the folded weights are as close to exact as floats allow */
+		double s = (double)sc[c] / sqrt((double)var[c] + (double)f->eps);
+		for (int64_t i = 0; i < per; i++)
+			((float *)wf->t.data)[c * per + i] = (float)(W[c * per + i] * s);
+		((float *)bf->t.data)[c] = (float)(((B ? B[c] : 0.0) - mu[c]) * s + bb[c]);
+	}
+	return AIMET_OK;
+}
+
+static int try_bnfold(struct aimet_ctx *ctx, struct aimet_plan *p, int bi)
+{
+	struct xnode *bn = &p->nodes[bi], *cv;
+	const struct aimet_node *b = bn->node;
+	struct xbnfold f;
+	int x, ci, st;
+	int64_t C;
+	char name[512];
+	if (!is_op(b, "BatchNormalization") || bn->dead || bn->dep != DEP_DATA || b->n_inputs != 5)
+		return 0;
+	for (int j = 1; j < b->n_outputs; j++)
+		if (bn->out[j] >= 0 && p->values[bn->out[j]]->kind != V_SCRATCH)
+			return 0;
+	if (aimet_node_attr_int(b, "training_mode", 0) || !aimet_node_attr_int(b, "spatial", 1))
+		return 0;
+	x = bn->in[0];
+	if (x < 0 || !fusable_value(p, x) || (ci = p->values[x]->producer) < 0)
+		return 0;
+	cv = &p->nodes[ci];
+	if (!is_op(cv->node, "Conv") || cv->absorbed || cv->dead || cv->node->n_outputs != 1 ||
+	    cv->node->n_inputs < 2 || !const_f32(p, cv->in[1], -1))
+		return 0;
+	if (p->values[cv->in[1]]->t.ndim < 3)
+		return 0;
+	C = p->values[cv->in[1]]->t.dims[0];
+	if (cv->node->n_inputs >= 3 && cv->in[2] >= 0 && !const_f32(p, cv->in[2], C))
+		return 0;
+	for (int j = 1; j < 5; j++)
+		if (!const_f32(p, bn->in[j], C))
+			return 0;
+	memset(&f, 0, sizeof(f));
+	f.conv = ci;
+	f.bn = bi;
+	f.w = cv->in[1];
+	f.b = cv->node->n_inputs >= 3 ? cv->in[2] : -1;
+	f.scale = bn->in[1];
+	f.bias = bn->in[2];
+	f.mean = bn->in[3];
+	f.var = bn->in[4];
+	f.eps = aimet_node_attr_float(b, "epsilon", 1e-5f);
+	snprintf(name, sizeof(name), "%.400s/bn_folded_weight", b->name ? b->name : "");
+	if ((f.wf = value_add(p, name, 1, V_FOLDED)) < 0)
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	snprintf(name, sizeof(name), "%.400s/bn_folded_bias", b->name ? b->name : "");
+	if ((f.bf = value_add(p, name, 1, V_FOLDED)) < 0)
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	p->values[f.wf]->dep = p->values[f.bf]->dep = DEP_CONST;
+	if ((st = aimet__bnfold_compute(ctx, p, &f)))
+		return st;
+	{
+		struct xbnfold *nf = aimet_realloc_array(p->folds, p->n_folds + 1, sizeof(f));
+		if (!nf)
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		p->folds = nf;
+		p->folds[p->n_folds++] = f;
+	}
+	bn->absorbed = 1;
+	p->values[x]->fused_away = 1;
+	return 0;
+}
+
+/* The clamp a Relu or Clip node applies, when it can be fused (constant bounds). */
+static int clamp_bounds(const struct aimet_plan *p, const struct xnode *a, float *lo, float *hi)
+{
+	if (is_op(a->node, "Relu")) {
+		*lo = 0;
+		*hi = INFINITY;
+		return 1;
+	}
+	if (!is_op(a->node, "Clip"))
+		return 0;
+	if (a->opset < 11) {
+		*lo = aimet_node_attr_float(a->node, "min", -FLT_MAX);
+		*hi = aimet_node_attr_float(a->node, "max", FLT_MAX);
+		return 1;
+	}
+	*lo = -INFINITY;
+	*hi = INFINITY;
+	if (a->node->n_inputs >= 2 && a->in[1] >= 0) {
+		if (!const_f32(p, a->in[1], 1))
+			return 0;
+		*lo = *(const float *)p->values[a->in[1]]->t.data;
+	}
+	if (a->node->n_inputs >= 3 && a->in[2] >= 0) {
+		if (!const_f32(p, a->in[2], 1))
+			return 0;
+		*hi = *(const float *)p->values[a->in[2]]->t.data;
+	}
+	return !isnan(*lo) && !isnan(*hi);
+}
+
+static int synth_node(struct aimet_ctx *ctx, struct aimet_plan *p, struct xstep *s)
+{
+	const struct aimet_node *h = p->nodes[s->node].node;
+	s->synth = *h;
+	s->synth_in = aimet_calloc((size_t)s->n_in, sizeof(char *));
+	s->synth_out = aimet_calloc((size_t)s->n_out, sizeof(char *));
+	if (!s->synth_in || !s->synth_out)
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	for (int j = 0; j < s->n_in; j++)
+		s->synth_in[j] = s->in[j] >= 0 ? (char *)p->values[s->in[j]]->name : "";
+	for (int j = 0; j < s->n_out; j++)
+		s->synth_out[j] = (char *)p->values[s->out[j]]->name;
+	s->synth.inputs = s->synth_in;
+	s->synth.n_inputs = s->n_in;
+	s->synth.outputs = s->synth_out;
+	s->synth.n_outputs = s->n_out;
+	return AIMET_OK;
+}
+
+static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
+{
+	size_t ns = 0;
+	int *fold_of = NULL, st = AIMET_OK;
+	for (size_t k = 0; k < p->n_nodes; k++) {
+		const struct xnode *n = &p->nodes[p->order[k]];
+		if (!n->dead && !n->absorbed && n->dep == DEP_DATA)
+			ns++;
+	}
+	p->steps = aimet_calloc(ns, sizeof(*p->steps));
+	p->needed_mark = aimet_calloc(ns, 1);
+	fold_of = aimet_calloc(p->n_nodes, sizeof(int));
+	if (!p->steps || !p->needed_mark || !fold_of) {
+		free(fold_of);
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < p->n_nodes; i++)
+		fold_of[i] = -1;
+	for (size_t f = 0; f < p->n_folds; f++)
+		fold_of[p->folds[f].conv] = (int)f;
+	for (size_t k = 0; k < p->n_nodes; k++) {
+		int ni = p->order[k];
+		struct xnode *n = &p->nodes[ni];
+		struct xstep *s;
+		int out;
+		float lo = -INFINITY, hi = INFINITY;
+		if (n->dead || n->absorbed || n->dep != DEP_DATA)
+			continue;
+		s = &p->steps[p->n_steps];
+		s->node = ni;
+		s->bn = s->act = -1;
+		n->step = (int)p->n_steps++;
+		s->n_in = n->node->n_inputs;
+		s->n_out = n->node->n_outputs;
+		if (fold_of[ni] >= 0) {
+			const struct xbnfold *f = &p->folds[fold_of[ni]];
+			s->bn = f->bn;
+			s->n_in = 3;
+		}
+		/* Relu/Clip after a clamp-fusing op (or its folded BN) */
+		out = s->bn >= 0 ? p->nodes[s->bn].out[0] : (n->node->n_outputs == 1 ? n->out[0] : -1);
+		if (!p->opts.no_fuse && n->op && n->op->fuse_clamp && out >= 0 && fusable_value(p, out)) {
+			int ai = consumer_of(p, out);
+			struct xnode *a = ai >= 0 ? &p->nodes[ai] : NULL;
+			if (a && a->dep == DEP_DATA && a->node->n_inputs >= 1 && a->in[0] == out &&
+			    a->node->n_outputs == 1 && a->out[0] >= 0 && clamp_bounds(p, a, &lo, &hi)) {
+				s->act = ai;
+				a->absorbed = 1;
+				a->step = n->step;
+				p->values[out]->fused_away = 1;
+			}
+		}
+		if (s->bn >= 0)
+			p->nodes[s->bn].step = n->step;
+		s->in = aimet_calloc((size_t)(s->n_in ? s->n_in : 1), sizeof(int));
+		s->out = aimet_calloc((size_t)(s->n_out ? s->n_out : 1), sizeof(int));
+		s->tin = aimet_calloc((size_t)(s->n_in ? s->n_in : 1), sizeof(*s->tin));
+		s->tout = aimet_calloc((size_t)(s->n_out ? s->n_out : 1), sizeof(*s->tout));
+		if (!s->in || !s->out || !s->tin || !s->tout) {
+			st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+			break;
+		}
+		for (int j = 0; j < s->n_in; j++)
+			s->in[j] = j < n->node->n_inputs ? n->in[j] : -1;
+		for (int j = 0; j < s->n_out; j++)
+			s->out[j] = n->out[j];
+		if (s->bn >= 0) {
+			const struct xbnfold *f = &p->folds[fold_of[ni]];
+			s->in[1] = f->wf;
+			s->in[2] = f->bf;
+			s->out[0] = p->nodes[s->bn].out[0];
+		}
+		if (s->act >= 0)
+			s->out[0] = p->nodes[s->act].out[0];
+		for (int j = 0; j < s->n_in; j++)
+			s->tin[j] = s->in[j] >= 0 ? &p->values[s->in[j]]->t : NULL;
+		for (int j = 0; j < s->n_out; j++) {
+			s->tout[j] = &p->values[s->out[j]]->t;
+			p->values[s->out[j]]->step = n->step;
+		}
+		if (s->bn >= 0 || s->act >= 0) {
+			if ((st = synth_node(ctx, p, s)))
+				break;
+		}
+		memset(&s->c, 0, sizeof(s->c));
+		s->c.node = (s->bn >= 0 || s->act >= 0) ? &s->synth : n->node;
+		s->c.opset = n->opset;
+		s->c.n_in = s->n_in;
+		s->c.n_out = s->n_out;
+		s->c.in = s->tin;
+		s->c.out = s->tout;
+		s->c.threads = 1;
+		s->c.act_lo = lo;
+		s->c.act_hi = hi;
+		s->pub.node = n->node;
+		s->pub.bn = s->bn >= 0 ? p->nodes[s->bn].node : NULL;
+		s->pub.act = s->act >= 0 ? p->nodes[s->act].node : NULL;
+		s->pub.op = n->op;
+		s->pub.n_in = s->n_in;
+		s->pub.n_out = s->n_out;
+		s->pub.in = s->tin;
+		s->pub.out = s->tout;
+		s->pub.act_lo = lo;
+		s->pub.act_hi = hi;
+	}
+	free(fold_of);
+	return st;
+}
+
+/* ---- plan construction ---- */
+
+static const char *node_name(const struct aimet_node *n)
+{
+	return n->name ? n->name : "";
+}
+
+static int add_values(struct aimet_ctx *ctx, struct aimet_plan *p)
+{
+	const struct aimet_graph *g = p->model->graph;
+	for (size_t i = 0; i < g->n_initializers; i++) {
+		const struct aimet_tensor *t = g->initializers[i];
+		int v;
+		if (!t->name || !t->name[0])
+			return aimet_error(ctx, AIMET_ERR_FORMAT, "initializer %zu has no name", i);
+		if (aimet__value_find(p, t->name) >= 0)
+			return aimet_error(ctx, AIMET_ERR_FORMAT, "duplicate initializer '%s'", t->name);
+		if (t->ndim < 0 || t->ndim > AIMET_MAX_DIMS || aimet_tensor_numel(t) < 0 ||
+		    (!t->data && aimet_tensor_numel(t) > 0))
+			return aimet_error(ctx, AIMET_ERR_FORMAT, "initializer '%s' has no valid data", t->name);
+		if ((v = value_add(p, t->name, 0, V_INIT)) < 0)
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		p->values[v]->init = t;
+		p->values[v]->dep = DEP_CONST;
+		aimet_tensor_set_shape(&p->values[v]->t, t->dtype, t->ndim, t->dims);
+		p->values[v]->t.data = t->data;
+		p->values[v]->t.nbytes = t->nbytes;
+		p->values[v]->t.borrowed = 1;
+	}
+	p->inputs = aimet_calloc(g->n_inputs, sizeof(int));
+	p->outputs = aimet_calloc(g->n_outputs, sizeof(int));
+	if (!p->inputs || !p->outputs)
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < g->n_inputs; i++) {
+		const char *name = g->inputs[i].name;
+		int v;
+		if (!name || !name[0])
+			return aimet_error(ctx, AIMET_ERR_FORMAT, "graph input %zu has no name", i);
+		if ((v = aimet__value_find(p, name)) >= 0) {
+			if (p->values[v]->kind == V_INIT)
+				continue;   /* an initializer listed as input: a constant (its default) */
+			return aimet_error(ctx, AIMET_ERR_FORMAT, "duplicate graph input '%s'", name);
+		}
+		if ((v = value_add(p, name, 0, V_INPUT)) < 0)
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		p->values[v]->dep = DEP_DATA;
+		p->values[v]->input_index = p->n_inputs;
+		p->values[v]->t.borrowed = 1;
+		p->inputs[p->n_inputs++] = v;
+	}
+	return AIMET_OK;
+}
+
+static int add_nodes(struct aimet_ctx *ctx, struct aimet_plan *p)
+{
+	const struct aimet_graph *g = p->model->graph;
+	const struct aimet_op *(*find)(const char *, const char *) =
+		p->opts.find_op ? p->opts.find_op : aimet_op_find;
+	char unsup[600] = "";
+	size_t n_unsup = 0, first_unsup = 0;
+	p->n_nodes = g->n_nodes;
+	p->nodes = aimet_calloc(g->n_nodes, sizeof(*p->nodes));
+	if (!p->nodes)
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		struct xnode *n = &p->nodes[i];
+		const struct aimet_node *nd = g->nodes[i];
+		n->node = nd;
+		n->step = -1;
+		if (!nd->op_type || nd->n_inputs < 0 || nd->n_outputs < 0)
+			return aimet_error(ctx, AIMET_ERR_FORMAT, "node %zu has no op type", i);
+		n->opset = domain_opset(p->model, nd->domain);
+		n->op = find(nd->domain, nd->op_type);
+		if (n->op && n->op->since_opset > 0 && n->opset && n->opset < n->op->since_opset)
+			n->op = NULL;
+		if (!n->op && !is_native(nd)) {
+			/* name the first unsupported op exactly, then the other distinct types */
+			if (!n_unsup++) {
+				first_unsup = i;
+			} else if (!strstr(unsup, nd->op_type) && strlen(unsup) < 400) {
+				size_t l = strlen(unsup);
+				snprintf(unsup + l, sizeof(unsup) - l, "%s'%.60s'", l ? ", " : "", nd->op_type);
+			}
+		}
+		n->in = aimet_calloc((size_t)(nd->n_inputs ? nd->n_inputs : 1), sizeof(int));
+		n->out = aimet_calloc((size_t)(nd->n_outputs ? nd->n_outputs : 1), sizeof(int));
+		n->tin = aimet_calloc((size_t)(nd->n_inputs ? nd->n_inputs : 1), sizeof(*n->tin));
+		n->tout = aimet_calloc((size_t)(nd->n_outputs ? nd->n_outputs : 1), sizeof(*n->tout));
+		if (!n->in || !n->out || !n->tin || !n->tout)
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	if (n_unsup) {
+		const struct aimet_node *nd = g->nodes[first_unsup];
+		int same = 1;
+		for (size_t i = 0; i < g->n_nodes; i++)
+			if (!p->nodes[i].op && !is_native(g->nodes[i]) &&
+			    strcmp(g->nodes[i]->op_type, nd->op_type))
+				same = 0;
+		return aimet_error(ctx, AIMET_ERR_UNSUPPORTED,
+		                   "unsupported op '%s%s%.60s' (node '%.200s', opset %lld)%s%s%s",
+		                   is_default_domain(nd->domain) ? "" : nd->domain,
+		                   is_default_domain(nd->domain) ? "" : ".", nd->op_type,
+		                   node_name(nd), (long long)p->nodes[first_unsup].opset,
+		                   same ? "" : "; also ", unsup, same ? "" : "");
+	}
+	/* outputs first, so inputs can refer to values made by later nodes (unsorted graphs) */
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		struct xnode *n = &p->nodes[i];
+		for (int j = 0; j < n->node->n_outputs; j++) {
+			const char *name = n->node->outputs[j];
+			int v;
+			if (!name || !name[0]) {
+				if ((v = value_add(p, "", 0, V_SCRATCH)) < 0)
+					return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+			} else {
+				if (aimet__value_find(p, name) >= 0)
+					return aimet_error(ctx, AIMET_ERR_FORMAT,
+					                   "tensor '%s' is produced twice (node '%s')", name,
+					                   node_name(n->node));
+				if ((v = value_add(p, name, 0, V_NODE)) < 0)
+					return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+			}
+			p->values[v]->producer = (int)i;
+			n->out[j] = v;
+		}
+	}
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		struct xnode *n = &p->nodes[i];
+		for (int j = 0; j < n->node->n_inputs; j++) {
+			const char *name = n->node->inputs[j];
+			if (!name || !name[0]) {
+				n->in[j] = -1;
+				continue;
+			}
+			if ((n->in[j] = aimet__value_find(p, name)) < 0)
+				return aimet_error(ctx, AIMET_ERR_INVALID,
+				                   "node '%s': input '%s' is not produced by any node, input or "
+				                   "initializer", node_name(n->node), name);
+		}
+	}
+	for (size_t i = 0; i < g->n_outputs; i++) {
+		const char *name = g->outputs[i].name;
+		int v = aimet__value_find(p, name ? name : "");
+		if (v < 0)
+			return aimet_error(ctx, AIMET_ERR_INVALID,
+			                   "graph output '%s' is not produced by any node, input or initializer",
+			                   name ? name : "");
+		p->outputs[p->n_outputs++] = v;
+		p->values[v]->is_output = 1;
+	}
+	return AIMET_OK;
+}
+
+/* Which values are known when: weights, shapes, or only at run time. */
+static void classify(struct aimet_plan *p)
+{
+	for (size_t k = 0; k < p->n_nodes; k++) {
+		struct xnode *n = &p->nodes[p->order[k]];
+		int dep = DEP_CONST;
+		for (int j = 0; j < n->node->n_inputs; j++)
+			if (n->in[j] >= 0 && p->values[n->in[j]]->dep > dep)
+				dep = p->values[n->in[j]]->dep;
+		if (is_native(n->node) && dep == DEP_DATA)
+			dep = DEP_SHAPE;
+		n->dep = dep;
+		for (int j = 0; j < n->node->n_outputs; j++)
+			p->values[n->out[j]]->dep = dep;
+	}
+}
+
+/* Dead-code removal: only nodes that contribute to an output (or a kept tensor) run. */
+static void mark_needed(struct aimet_plan *p)
+{
+	for (int i = 0; i < p->n_outputs; i++)
+		p->values[p->outputs[i]]->needed = 1;
+	for (size_t v = 0; v < p->n_values; v++)
+		if (p->values[v]->keep || p->no_dce)
+			p->values[v]->needed = 1;
+	for (size_t k = p->n_nodes; k-- > 0;) {
+		struct xnode *n = &p->nodes[p->order[k]];
+		int live = 0;
+		for (int j = 0; j < n->node->n_outputs; j++)
+			if (p->values[n->out[j]]->needed)
+				live = 1;
+		n->dead = !live;
+		if (live)
+			for (int j = 0; j < n->node->n_inputs; j++)
+				if (n->in[j] >= 0)
+					p->values[n->in[j]]->needed = 1;
+	}
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		struct xnode *n = &p->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->node->n_inputs; j++)
+			if (n->in[j] >= 0)
+				p->values[n->in[j]]->n_consumers++;
+	}
+}
+
+int aimet__plan_new_impl(struct aimet_ctx *ctx, const struct aimet_model *model,
+                         const struct aimet_plan_opts *opts, int no_dce, struct aimet_plan **out)
+{
+	struct aimet_plan *p;
+	int st;
+	*out = NULL;
+	if (!model || !model->graph)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "model has no graph");
+	if (!(p = calloc(1, sizeof(*p))))
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	p->model = model;
+	if (opts)
+		p->opts = *opts;
+	p->opts.keep = NULL;
+	p->opts.n_keep = 0;
+	if (opts && opts->n_keep < 0) {
+		st = aimet_error(ctx, AIMET_ERR_INVALID, "negative keep count");
+		goto fail;
+	}
+	p->no_dce = no_dce;
+	p->infer_only = no_dce;
+	if ((st = add_values(ctx, p)) || (st = add_nodes(ctx, p)))
+		goto fail;
+	for (int i = 0; opts && i < opts->n_keep; i++) {
+		int v = aimet__value_find(p, opts->keep[i]);
+		if (v < 0) {
+			st = aimet_error(ctx, AIMET_ERR_INVALID, "no tensor named '%s' in the model",
+			                 opts->keep[i] ? opts->keep[i] : "");
+			goto fail;
+		}
+		p->values[v]->keep = 1;
+	}
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		struct xnode *n = &p->nodes[i];
+		for (int j = 0; j < n->node->n_inputs; j++)
+			n->tin[j] = n->in[j] >= 0 ? &p->values[n->in[j]]->t : NULL;
+		for (int j = 0; j < n->node->n_outputs; j++)
+			n->tout[j] = &p->values[n->out[j]]->t;
+	}
+	if ((st = topo_sort(ctx, p)))
+		goto fail;
+	classify(p);
+	mark_needed(p);
+	for (size_t k = 0; k < p->n_nodes; k++) {
+		int ni = p->order[k];
+		if (!p->nodes[ni].dead && p->nodes[ni].dep == DEP_CONST &&
+		    (st = aimet__fold_node(ctx, p, ni, 1)))
+			goto fail;
+	}
+	if (!p->opts.no_fold_bn)
+		for (size_t k = 0; k < p->n_nodes; k++)
+			if ((st = try_bnfold(ctx, p, p->order[k])))
+				goto fail;
+	if ((st = build_steps(ctx, p)))
+		goto fail;
+	*out = p;
+	return AIMET_OK;
+fail:
+	aimet_plan_free(p);
+	return st;
+}
+
+int aimet_plan_new(struct aimet_ctx *ctx, const struct aimet_model *model,
+                   const struct aimet_plan_opts *opts, struct aimet_plan **out)
+{
+	return aimet__plan_new_impl(ctx, model, opts, 0, out);
+}
+
+void aimet_plan_free(struct aimet_plan *p)
+{
+	if (!p)
+		return;
+	aimet__unprepare(p);
+	for (size_t i = 0; i < p->n_steps; i++) {
+		struct xstep *s = &p->steps[i];
+		free(s->synth_in);
+		free(s->synth_out);
+		free(s->in);
+		free(s->out);
+		free(s->tin);
+		free(s->tout);
+	}
+	free(p->steps);
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		free(p->nodes[i].in);
+		free(p->nodes[i].out);
+		free(p->nodes[i].tin);
+		free(p->nodes[i].tout);
+	}
+	free(p->nodes);
+	for (size_t v = 0; v < p->n_values; v++) {
+		aimet__value_release(p->values[v]);
+		free(p->values[v]->own_name);
+		free(p->values[v]);
+	}
+	free(p->values);
+	free(p->hash);
+	free(p->order);
+	free(p->inputs);
+	free(p->outputs);
+	free(p->folds);
+	free(p->needed_mark);
+	free(p->arena);
+	free(p->workspace);
+	free(p->input_copy);
+	free(p);
+}
+
+/* ---- replacing a weight ---- */
+
+int aimet_plan_set_weight(struct aimet_ctx *ctx, struct aimet_plan *p, const char *name,
+                          const struct aimet_tensor *w)
+{
+	int vi = aimet__value_find(p, name), st;
+	struct xvalue *v;
+	if (vi < 0 || p->values[vi]->dep != DEP_CONST || p->values[vi]->kind == V_FOLDED)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "'%s' is not a weight of the model",
+		                   name ? name : "");
+	v = p->values[vi];
+	if (!w || w->dtype != v->t.dtype || w->ndim != v->t.ndim ||
+	    (w->ndim && memcmp(w->dims, v->t.dims, (size_t)w->ndim * sizeof(w->dims[0]))) ||
+	    w->dtype == AIMET_STRING)
+		return aimet_error(ctx, AIMET_ERR_INVALID,
+		                   "weight '%s': the new value's dtype or shape differs", name);
+	if ((st = aimet__value_own(ctx, v)))
+		return st;
+	if (w->nbytes != v->t.nbytes || (v->t.nbytes && !w->data))
+		return aimet_error(ctx, AIMET_ERR_INVALID, "weight '%s': the new value has no data", name);
+	if (v->t.nbytes)
+		memcpy(v->t.data, w->data, v->t.nbytes);
+	v->dirty = 1;
+	/* recompute what depends on it, in order: folded nodes, BN folds, then packed weights */
+	for (size_t k = 0; k < p->n_nodes; k++) {
+		struct xnode *n = &p->nodes[p->order[k]];
+		int dirty = 0;
+		if (n->dead || n->dep == DEP_DATA || (n->dep == DEP_SHAPE && !p->prepared))
+			continue;
+		for (int j = 0; j < n->node->n_inputs; j++)
+			if (n->in[j] >= 0 && p->values[n->in[j]]->dirty)
+				dirty = 1;
+		if (!dirty)
+			continue;
+		if ((st = aimet__fold_node(ctx, p, p->order[k], 0)))
+			goto out;
+		for (int j = 0; j < n->node->n_outputs; j++)
+			p->values[n->out[j]]->dirty = 1;
+	}
+	for (size_t f = 0; f < p->n_folds; f++) {
+		struct xbnfold *b = &p->folds[f];
+		int src[6] = {b->w, b->b, b->scale, b->bias, b->mean, b->var}, dirty = 0;
+		for (int j = 0; j < 6; j++)
+			if (src[j] >= 0 && p->values[src[j]]->dirty)
+				dirty = 1;
+		if (!dirty)
+			continue;
+		if ((st = aimet__bnfold_compute(ctx, p, b)))
+			goto out;
+		p->values[b->wf]->dirty = p->values[b->bf]->dirty = 1;
+	}
+	if (p->prepared)
+		for (size_t i = 0; i < p->n_steps; i++) {
+			struct xstep *s = &p->steps[i];
+			int dirty = 0;
+			for (int j = 0; j < s->n_in; j++)
+				if (s->in[j] >= 0 && p->values[s->in[j]]->dirty)
+					dirty = 1;
+			if (dirty && (st = aimet__step_prepare(ctx, p, s)))
+				goto out;
+		}
+	if (p->prepared && p->ws_size > p->ws_cap) {
+		free(p->workspace);
+		p->ws_cap = 0;
+		if (!(p->workspace = aimet_malloc(p->ws_size))) {
+			st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory (workspace)");
+			goto out;
+		}
+		p->ws_cap = p->ws_size;
+	}
+	st = AIMET_OK;
+out:
+	for (size_t i = 0; i < p->n_values; i++)
+		p->values[i]->dirty = 0;
+	if (st)
+		p->prepared = 0;
+	return st;
+}
+
+const struct aimet_tensor *aimet_plan_constant(const struct aimet_plan *p, const char *name)
+{
+	int v = aimet__value_find(p, name);
+	if (v < 0 || p->values[v]->dep == DEP_DATA || !p->values[v]->t.data)
+		return NULL;
+	if (p->values[v]->dep == DEP_SHAPE && !p->prepared)
+		return NULL;
+	return &p->values[v]->t;
+}

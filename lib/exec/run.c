@@ -1,0 +1,212 @@
+/* run.c: running a prepared plan — bind inputs, run each step's kernel, report outputs to the
+ * hook, stop early at a requested tensor — and the plan's accessors. Nothing here allocates
+ * once a plan is prepared (except the one-time copy buffer for hooked inputs). */
+#include "exec_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int inputs_match(const struct aimet_plan *p, struct aimet_tensor *const *inputs)
+{
+	for (int i = 0; i < p->n_inputs; i++) {
+		const struct aimet_tensor *a = &p->values[p->inputs[i]]->t, *b = inputs[i];
+		if (a->dtype != b->dtype || a->ndim != b->ndim ||
+		    (a->ndim && memcmp(a->dims, b->dims, (size_t)a->ndim * sizeof(a->dims[0]))))
+			return 0;
+	}
+	return 1;
+}
+
+static int bind_inputs(struct aimet_ctx *ctx, struct aimet_plan *p,
+                       struct aimet_tensor *const *inputs)
+{
+	size_t total = 0, off = 0;
+	for (int i = 0; i < p->n_inputs; i++) {
+		struct xvalue *v = p->values[p->inputs[i]];
+		size_t es = aimet_dtype_size(inputs[i]->dtype), need;
+		if (aimet_mul_size((size_t)aimet_tensor_numel(inputs[i]), es, &need) ||
+		    (need && (!inputs[i]->data || inputs[i]->nbytes < need)))
+			return aimet_error(ctx, AIMET_ERR_INVALID, "input '%s' has no data or too little",
+			                   v->name);
+		v->t.nbytes = need;
+		total += (need + 63) / 64 * 64;
+	}
+	if (!p->hook) {
+		for (int i = 0; i < p->n_inputs; i++)
+			p->values[p->inputs[i]]->t.data = inputs[i]->data;
+		return AIMET_OK;
+	}
+	/* a hook may modify values in place: give it copies, never the caller's tensors */
+	if (total > p->input_copy_cap) {
+		free(p->input_copy);
+		p->input_copy_cap = 0;
+		if (!(p->input_copy = aimet_malloc(total)))
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		p->input_copy_cap = total;
+	}
+	for (int i = 0; i < p->n_inputs; i++) {
+		struct xvalue *v = p->values[p->inputs[i]];
+		v->t.data = p->input_copy + off;
+		if (v->t.nbytes)
+			memcpy(v->t.data, inputs[i]->data, v->t.nbytes);
+		off += (v->t.nbytes + 63) / 64 * 64;
+		p->hook(p->hook_user, NULL, i, &v->t);
+	}
+	return AIMET_OK;
+}
+
+/* The node that names output j of step s (for a fused group, the last node's output). */
+static const struct aimet_node *output_node(const struct aimet_plan *p, const struct xstep *s,
+                                            int j, int *index)
+{
+	*index = j;
+	if (j == 0 && s->act >= 0)
+		return p->nodes[s->act].node;
+	if (j == 0 && s->bn >= 0)
+		return p->nodes[s->bn].node;
+	return p->nodes[s->node].node;
+}
+
+/* stop_step: -1 runs every step, -2 none (inputs bound only), k >= 0 what step k needs. */
+static int run_impl(struct aimet_ctx *ctx, struct aimet_plan *p,
+                    struct aimet_tensor *const *inputs, int stop_step)
+{
+	int st;
+	if (p->infer_only)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "this plan is for shape inference only");
+	for (int i = 0; i < p->n_inputs; i++)
+		if (!inputs || !inputs[i])
+			return aimet_error(ctx, AIMET_ERR_INVALID, "input '%s' is missing",
+			                   p->values[p->inputs[i]]->name);
+	if ((!p->prepared || !inputs_match(p, inputs)) &&
+	    (st = aimet_plan_prepare(ctx, p, (const struct aimet_tensor *const *)inputs)))
+		return st;
+	if ((st = bind_inputs(ctx, p, inputs)))
+		return st;
+	if (stop_step == -2)   /* bind only */
+		return AIMET_OK;
+	if (stop_step >= 0) {
+		/* only what the stop tensor depends on: steps read only earlier steps' outputs */
+		memset(p->needed_mark, 0, p->n_steps);
+		p->needed_mark[stop_step] = 1;
+		for (int i = stop_step; i >= 0; i--) {
+			const struct xstep *s = &p->steps[i];
+			if (!p->needed_mark[i])
+				continue;
+			for (int j = 0; j < s->n_in; j++)
+				if (s->in[j] >= 0 && p->values[s->in[j]]->step >= 0)
+					p->needed_mark[p->values[s->in[j]]->step] = 1;
+		}
+	}
+	for (size_t i = 0; i < p->n_steps; i++) {
+		struct xstep *s = &p->steps[i];
+		if (stop_step >= 0 && ((int)i > stop_step || !p->needed_mark[i]))
+			continue;
+		s->c.ctx = ctx;
+		s->c.threads = ctx && ctx->threads > 0 ? ctx->threads : 1;
+		s->c.workspace = p->workspace;
+		if (p->opts.use_ref || !s->pub.op->run)
+			s->pub.op->ref(&s->c);
+		else
+			s->pub.op->run(&s->c);
+		if (p->hook)
+			for (int j = 0; j < s->n_out; j++) {
+				int idx;
+				const struct aimet_node *nd = output_node(p, s, j, &idx);
+				if (p->values[s->out[j]]->kind != V_SCRATCH)
+					p->hook(p->hook_user, nd, idx, s->tout[j]);
+			}
+		if ((st = aimet_check_interrupt(ctx)))
+			return st;
+	}
+	return AIMET_OK;
+}
+
+int aimet_plan_run(struct aimet_ctx *ctx, struct aimet_plan *p,
+                   struct aimet_tensor *const *inputs, struct aimet_tensor **outputs)
+{
+	int st = run_impl(ctx, p, inputs, -1);
+	if (st)
+		return st;
+	if (outputs)
+		for (int i = 0; i < p->n_outputs; i++)
+			outputs[i] = &p->values[p->outputs[i]]->t;
+	return AIMET_OK;
+}
+
+int aimet_plan_run_until(struct aimet_ctx *ctx, struct aimet_plan *p,
+                         struct aimet_tensor *const *inputs, const char *tensor,
+                         struct aimet_tensor **value)
+{
+	int vi = aimet__value_find(p, tensor), st, stop;
+	struct xvalue *v;
+	if (vi < 0)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "no tensor named '%s' in the model",
+		                   tensor ? tensor : "");
+	v = p->values[vi];
+	if (v->fused_away)
+		return aimet_error(ctx, AIMET_ERR_INVALID,
+		                   "tensor '%s' is fused away in this plan (list it in the plan's keep "
+		                   "option)", tensor);
+	if (v->dep == DEP_DATA && v->kind != V_INPUT && v->step < 0)
+		return aimet_error(ctx, AIMET_ERR_INVALID,
+		                   "tensor '%s' is not computed: no output needs it (list it in the plan's "
+		                   "keep option)", tensor);
+	/* inputs and constants: bind (and prepare) but run nothing */
+	stop = v->step >= 0 ? v->step : -2;
+	if ((st = run_impl(ctx, p, inputs, stop)))
+		return st;
+	if (value)
+		*value = &v->t;
+	return AIMET_OK;
+}
+
+void aimet_plan_set_hook(struct aimet_plan *p, aimet_output_fn fn, void *user)
+{
+	p->hook = fn;
+	p->hook_user = user;
+}
+
+int aimet_plan_n_inputs(const struct aimet_plan *p) { return p->n_inputs; }
+int aimet_plan_n_outputs(const struct aimet_plan *p) { return p->n_outputs; }
+
+const char *aimet_plan_input_name(const struct aimet_plan *p, int i)
+{
+	return i >= 0 && i < p->n_inputs ? p->values[p->inputs[i]]->name : NULL;
+}
+
+const char *aimet_plan_output_name(const struct aimet_plan *p, int i)
+{
+	return i >= 0 && i < p->n_outputs ? p->values[p->outputs[i]]->name : NULL;
+}
+
+int aimet_plan_input_decl(const struct aimet_plan *p, int i, int *dtype, int64_t *dims)
+{
+	const struct aimet_graph *g = p->model->graph;
+	const char *name = aimet_plan_input_name(p, i);
+	*dtype = 0;
+	if (!name)
+		return -1;
+	for (size_t k = 0; k < g->n_inputs; k++) {
+		const struct aimet_value_info *vi = &g->inputs[k];
+		if (!vi->name || strcmp(vi->name, name))
+			continue;
+		*dtype = vi->elem_type;
+		if (!vi->has_shape || vi->ndim > AIMET_MAX_DIMS)
+			return -1;
+		for (int d = 0; d < vi->ndim; d++)
+			dims[d] = vi->dims[d].param || vi->dims[d].value < 0 ? -1 : vi->dims[d].value;
+		return vi->ndim;
+	}
+	return -1;
+}
+
+size_t aimet_plan_n_steps(const struct aimet_plan *p) { return p->n_steps; }
+
+const struct aimet_plan_step *aimet_plan_get_step(const struct aimet_plan *p, size_t i)
+{
+	return i < p->n_steps ? &p->steps[i].pub : NULL;
+}
+
+size_t aimet_plan_arena_bytes(const struct aimet_plan *p) { return p->prepared ? p->arena_size : 0; }
+size_t aimet_plan_workspace_bytes(const struct aimet_plan *p) { return p->prepared ? p->ws_size : 0; }

@@ -1,0 +1,108 @@
+/* aimet_kernels.h: fast float32 kernels shared by the ops (lib/kernels/): GEMM over OpenBLAS in a
+ * fixed grid of output tiles, im2col panels, direct depthwise convolution. Kernels cannot fail. */
+#ifndef AIMET_KERNELS_H
+#define AIMET_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Hot loops are compiled for AVX-512 and AVX2+FMA as well as the baseline and picked at load
+ * time (the build uses plain -O2 without -march). Only on GCC/x86-64, where ifunc works. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define AIMET_KERNEL_CLONES \
+	__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("O3")))
+#else
+#define AIMET_KERNEL_CLONES
+#endif
+
+/* ---- epilogue: applied to each output tile while it is still in cache ---- */
+enum aimet_epi_kind {
+	AIMET_EPI_NONE = 0,   /* nothing added */
+	AIMET_EPI_SCALAR,     /* add[0] everywhere */
+	AIMET_EPI_ROW,        /* add[i] on row i (a conv bias: one per output channel) */
+	AIMET_EPI_COL,        /* add[j] on column j (a Gemm bias of shape [N]) */
+	AIMET_EPI_FULL        /* add[i * add_ld + j] */
+};
+struct aimet_epilogue {
+	int kind;             /* enum aimet_epi_kind */
+	const float *add;     /* borrowed */
+	int64_t add_ld;       /* row stride of add for AIMET_EPI_FULL */
+	float scale;          /* add is multiplied by this (Gemm's beta); 1 for a bias */
+	float lo, hi;         /* clamp to [lo, hi] after the add; -INFINITY/INFINITY for none */
+};
+/* An epilogue that only clamps (kind NONE) to [lo, hi]. */
+struct aimet_epilogue aimet_epilogue_clamp(float lo, float hi);
+/* Apply e to the m x n block C (row stride ldc) whose top-left element is (i0, j0) of the
+ * whole output; NaN passes the clamp unchanged (like Clip). */
+void aimet_epilogue_apply(const struct aimet_epilogue *e, float *C, int64_t ldc,
+                          int64_t i0, int64_t m, int64_t j0, int64_t n);
+
+/* ---- GEMM ----
+ * Every kernel here keeps OpenBLAS itself single-threaded and parallelises over its own grid
+ * of output tiles, each computed by one single-threaded sgemm call. The grid depends only on
+ * the problem's shape, never on the thread count, so results are bitwise identical for any -j
+ * by construction, whatever OpenBLAS's internal threading does. (Measured: Debian's OpenBLAS
+ * 0.3.21 also gives identical bits for 1 and 2 of its own threads, since it never splits K;
+ * we still do not rely on that.) Call these rather than cblas_sgemm directly. */
+
+/* Make OpenBLAS single-threaded (cheap when it already is). */
+void aimet_blas_single_thread(void);
+
+/* Row-major C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] for `batch` problems at uniform strides
+ * (stride 0 shares an operand), then epilogue e (may be NULL) on every output; C is written,
+ * not accumulated. Dimensions must fit in int (ops check in infer). threads >= 1. */
+void aimet_sgemm_batch(int trans_a, int trans_b, int64_t batch, int64_t M, int64_t N, int64_t K,
+                       float alpha, const float *A, int64_t lda, int64_t stride_a,
+                       const float *B, int64_t ldb, int64_t stride_b,
+                       float *C, int64_t ldc, int64_t stride_c,
+                       const struct aimet_epilogue *e, int threads);
+
+/* The tile grid behind aimet_sgemm_batch, for ops that drive their own parallel loop (e.g.
+ * MatMul with broadcast batch dimensions): tiles of mb x nb, mt x nt of them per problem. */
+struct aimet_gemm_grid { int64_t M, N, K, mb, nb, mt, nt; };
+void aimet_gemm_grid_make(struct aimet_gemm_grid *g, int64_t batch, int64_t M, int64_t N, int64_t K);
+/* Compute tile t (0 <= t < mt*nt) of one problem with a single-threaded sgemm + epilogue. */
+void aimet_sgemm_tile(const struct aimet_gemm_grid *g, int64_t t, int trans_a, int trans_b,
+                      float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
+                      float *C, int64_t ldc, const struct aimet_epilogue *e);
+/* Threads worth using for `flops` of work split in `tasks` pieces (1 for small work). */
+int aimet_kernel_threads(double flops, int64_t tasks, int threads);
+
+/* ---- 2-D convolution geometry (1-D convolutions use H = 1) ---- */
+struct aimet_conv2d {
+	int64_t C, H, W;          /* input channels (of one group) and size */
+	int64_t KH, KW, SH, SW, DH, DW;
+	int64_t PH, PW;           /* leading pads; trailing pads are implied by OH, OW */
+	int64_t OH, OW;
+};
+
+/* im2col for output pixels [p0, p0 + np) (flattened oh*OW + ow) of one image: col is
+ * [C*KH*KW rows][np columns] row-major, zeros where the window falls in the padding.
+ * x holds the C input planes of H*W. */
+void aimet_im2col_panel(const struct aimet_conv2d *g, const float *x, int64_t p0, int64_t np,
+                        float *col);
+/* col2im, accumulating: y[c, oh, ow] += col[(c,kh,kw), (ih,iw)] for input pixels
+ * [p0, p0 + np) of an (H, W) input and a (OH, OW) output (ConvTranspose: oh = ih*SH - PH +
+ * kh*DH); col is [C*KH*KW][np]. Entries landing outside the output are dropped. */
+void aimet_col2im_panel_add(const struct aimet_conv2d *g, const float *col, int64_t p0, int64_t np,
+                            float *y);
+
+/* Depthwise: one output plane y[OH*OW] from one input plane x[H*W] (g->C ignored) with taps
+ * w[KH*KW], plus bias, clamped to [lo, hi]. scratch holds aimet_depthwise_scratch(g) floats
+ * (the zero-padded input split by column phase, so every inner loop is contiguous). */
+size_t aimet_depthwise_scratch(const struct aimet_conv2d *g);
+void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const float *w,
+                           float bias, float lo, float hi, float *y, float *scratch);
+
+/* ---- strided copy (lib/kernels/copy.c) ----
+ * (Declarations restored after this header was created twice at the same moment; the copy.c
+ * author owns this section.) */
+#define AIMET_COPY_MAX_DIMS 8
+/* Fill n elements of es bytes at dst with the value at val. */
+void aimet_fill_elems(void *dst, const void *val, size_t es, int64_t n);
+/* dst (contiguous, shape dims) = the view of src with element strides `strides` (0 broadcasts),
+ * es bytes per element, ndim <= AIMET_COPY_MAX_DIMS, on up to `threads` threads. */
+void aimet_copy_strided(void *dst, const void *src, size_t es, int ndim,
+                        const int64_t *dims, const int64_t *strides, int threads);
+
+#endif

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# roundtrip-ort.sh: every shared model re-saved by our loader/saver runs in ONNX Runtime with
+# outputs byte-identical to the original's, and an external-data save runs identically too.
+. "$(dirname "$0")/../cli/lib.sh"
+RT=${AIMET_TESTS:-$AIMET_ROOT/build/tests}/conformance/roundtrip
+if [ ! -x "$RT" ]; then bad "missing $RT (build the tests first)"; finish; exit; fi
+n=0
+for model in "$AIMET_SHARED"/models/*.onnx; do
+	name=$(basename "$model" .onnx)
+	x=$AIMET_SHARED/reference/$name/input.npy
+	[ -f "$x" ] || { bad "$name: no reference input $x"; continue; }
+	n=$((n + 1))
+	if ! "$RT" roundtrip "$model" "$T/$name.onnx" 2>"$T/err"; then
+		bad "$name: re-save failed: $(cat "$T/err")"; continue; fi
+	ok
+	if ! ort_node "$AIMET_SHARED/tools/refout.js" "$model" "$x" "$T/$name.a" 2>"$T/err" ||
+	   ! ort_node "$AIMET_SHARED/tools/refout.js" "$T/$name.onnx" "$x" "$T/$name.b" 2>>"$T/err"; then
+		bad "$name: onnxruntime failed: $(head -c 300 "$T/err")"; continue; fi
+	outs=$(ls "$T/$name.a" | wc -l)
+	if [ "$outs" -lt 1 ] || [ "$(ls "$T/$name.b" | wc -l)" -ne "$outs" ]; then
+		bad "$name: output count differs"; continue; fi
+	same=1
+	for f in "$T/$name.a"/*.npy; do
+		cmp -s "$f" "$T/$name.b/$(basename "$f")" || { same=0; bad "$name: output $(basename "$f") differs"; }
+	done
+	[ "$same" -eq 1 ] && ok
+done
+expect_eq "shared models found" 8 "$n"
+finish
