@@ -697,11 +697,14 @@ static int add_nodes(struct aimet_ctx *ctx, struct aimet_plan *p)
 			n->op = NULL;
 		if (!n->op && !is_native(nd)) {
 			/* name the first unsupported op exactly, then the other distinct types */
+			char quoted[80];
+			snprintf(quoted, sizeof(quoted), "'%.60s'", nd->op_type);
 			if (!n_unsup++) {
 				first_unsup = i;
-			} else if (!strstr(unsup, nd->op_type) && strlen(unsup) < 400) {
+			} else if (strcmp(nd->op_type, g->nodes[first_unsup]->op_type) &&
+			           !strstr(unsup, quoted) && strlen(unsup) < 400) {
 				size_t l = strlen(unsup);
-				snprintf(unsup + l, sizeof(unsup) - l, "%s'%.60s'", l ? ", " : "", nd->op_type);
+				snprintf(unsup + l, sizeof(unsup) - l, "%s%s", l ? ", " : "", quoted);
 			}
 		}
 		n->in = aimet_calloc((size_t)(nd->n_inputs ? nd->n_inputs : 1), sizeof(int));
@@ -713,17 +716,12 @@ static int add_nodes(struct aimet_ctx *ctx, struct aimet_plan *p)
 	}
 	if (n_unsup) {
 		const struct aimet_node *nd = g->nodes[first_unsup];
-		int same = 1;
-		for (size_t i = 0; i < g->n_nodes; i++)
-			if (!p->nodes[i].op && !is_native(g->nodes[i]) &&
-			    strcmp(g->nodes[i]->op_type, nd->op_type))
-				same = 0;
 		return aimet_error(ctx, AIMET_ERR_UNSUPPORTED,
-		                   "unsupported op '%s%s%.60s' (node '%.200s', opset %lld)%s%s%s",
+		                   "unsupported op '%s%s%.60s' (node '%.200s', opset %lld)%s%s",
 		                   is_default_domain(nd->domain) ? "" : nd->domain,
 		                   is_default_domain(nd->domain) ? "" : ".", nd->op_type,
 		                   node_name(nd), (long long)p->nodes[first_unsup].opset,
-		                   same ? "" : "; also ", unsup, same ? "" : "");
+		                   unsup[0] ? "; also " : "", unsup);
 	}
 	/* outputs first, so inputs can refer to values made by later nodes (unsorted graphs) */
 	for (size_t i = 0; i < g->n_nodes; i++) {

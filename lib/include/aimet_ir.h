@@ -108,4 +108,12 @@ int aimet_graph_remove_initializer(struct aimet_graph *g, const char *name);
  * returns how many were removed. */
 size_t aimet_graph_remove_unused_weights(struct aimet_graph *g);
 
+
+/* ---- opset conversion (opset.c) ----
+ * Upgrade the default-domain opset to `target` (from 7 or later), rewriting ops whose signature
+ * or meaning changed: Slice/Clip/Squeeze/Unsqueeze/Split/Pad/TopK/Reduce* attributes that
+ * became inputs, Softmax-family axis semantics (before 13), Upsample and Resize-10 to Resize.
+ * Subgraphs (If/Loop) are refused. A model already at or above `target` is left as is. */
+int aimet_model_convert_opset(struct aimet_ctx *ctx, struct aimet_model *m, int64_t target);
+
 #endif

@@ -15,6 +15,7 @@ struct ds_file {
 	int dtype;
 	int64_t rows;    /* samples in this file */
 	int64_t first;   /* global index of its first sample */
+	int64_t k;       /* reader rows per sample: dims[0] for a single-sample file, else 1 */
 };
 
 struct ds_source {
@@ -205,6 +206,7 @@ static int probe_file(struct aimet_ctx *ctx, struct ds_source *s, struct ds_file
 		single = ndim == 0;
 	f->dtype = dtype;
 	f->rows = single ? 1 : dims[0];
+	f->k = single && ndim > 0 ? dims[0] : 1;
 	if (f == s->files) {
 		s->src_dtype = dtype;
 		s->sample_ndim = single ? ndim : ndim - 1;
@@ -437,8 +439,9 @@ static int open_file(struct aimet_ctx *ctx, struct ds_source *s, size_t k)
 		return rc;
 	/* the file may have been replaced since the dataset was opened */
 	if ((s->rd && (aimet_npy_reader_dtype(s->rd) != f->dtype ||
-	               aimet_npy_reader_rows(s->rd) != f->rows ||
-	               aimet_npy_reader_row_bytes(s->rd) != s->sample_elems * aimet_dtype_size(f->dtype))) ||
+	               aimet_npy_reader_rows(s->rd) != f->rows * f->k ||
+	               (uint64_t)aimet_npy_reader_rows(s->rd) * aimet_npy_reader_row_bytes(s->rd) !=
+	               (uint64_t)f->rows * s->sample_elems * aimet_dtype_size(f->dtype))) ||
 	    (s->pb && (s->pb->dtype != f->dtype ||
 	               (size_t)aimet_tensor_numel(s->pb) != (size_t)f->rows * s->sample_elems))) {
 		close_current(s);
@@ -469,7 +472,7 @@ static int read_source(struct aimet_ctx *ctx, const struct aimet_dataset_spec *s
 		if (s->pb) {
 			raw = (const uint8_t *)s->pb->data + (size_t)local * s->sample_elems * fes;
 		} else if (f->dtype == s->out_dtype && !s->preprocess) {
-			if ((rc = aimet_npy_read_rows(ctx, s->rd, local, take, dst)) < 0)
+			if ((rc = aimet_npy_read_rows(ctx, s->rd, local * f->k, take * f->k, dst)) < 0)
 				return rc;
 			raw = NULL;
 		} else {
@@ -480,7 +483,7 @@ static int read_source(struct aimet_ctx *ctx, const struct aimet_dataset_spec *s
 				s->stage = p;
 				s->stage_cap = raw_bytes;
 			}
-			if ((rc = aimet_npy_read_rows(ctx, s->rd, local, take, s->stage)) < 0)
+			if ((rc = aimet_npy_read_rows(ctx, s->rd, local * f->k, take * f->k, s->stage)) < 0)
 				return rc;
 			raw = s->stage;
 		}

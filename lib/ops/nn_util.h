@@ -25,7 +25,7 @@ static inline struct aimet_tensor *nn_out(const struct aimet_op_ctx *c, int i)
 	return c->out[i];
 }
 
-/* Fail with "<OpType> node '<name>': <message>". */
+/* Fail with a formatted message; the executor prefixes the node's name and op type. */
 static inline int nn_fail(const struct aimet_op_ctx *c, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static inline int nn_fail(const struct aimet_op_ctx *c, int status, const char *fmt, ...)
@@ -35,8 +35,7 @@ static inline int nn_fail(const struct aimet_op_ctx *c, int status, const char *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	return aimet_error(c->ctx, status, "%s node '%s': %s", c->node->op_type,
-	                   c->node->name ? c->node->name : "", msg);
+	return aimet_error(c->ctx, status, "%s", msg);
 }
 
 static inline int nn_is_float(int dtype)
@@ -132,6 +131,35 @@ static inline float nn_clampf(float v, float lo, float hi)
 {
 	v = v < lo ? lo : v;
 	return v > hi ? hi : v;
+}
+
+/* Sum (and sum of squared deviations from `mean`) in eight double lanes: vectorisable without
+ * reassociation, deterministic, and more accurate than one float accumulator on long rows. */
+static inline double nn_sum_f32(const float *x, int64_t n)
+{
+	double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int j = 0; j < 8; j++)
+			lane[j] += (double)x[i + j];
+	s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+	for (; i < n; i++)
+		s += x[i];
+	return s;
+}
+static inline double nn_sqdev_f32(const float *x, int64_t n, double mean)
+{
+	double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
+	int64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		for (int j = 0; j < 8; j++) {
+			double d = (double)x[i + j] - mean;
+			lane[j] += d * d;
+		}
+	s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+	for (; i < n; i++)
+		s += ((double)x[i] - mean) * ((double)x[i] - mean);
+	return s;
 }
 
 #endif

@@ -460,21 +460,6 @@ static void global_ref(struct aimet_op_ctx *c, int kind)
 static void gap_ref(struct aimet_op_ctx *c) { global_ref(c, POOL_AVG); }
 static void gmp_ref(struct aimet_op_ctx *c) { global_ref(c, POOL_MAX); }
 
-/* Sum in eight double lanes: vectorisable without reassociation, and more accurate than a
- * single float accumulator over large planes. */
-static double sum8(const float *x, int64_t n)
-{
-	double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s;
-	int64_t i = 0;
-	for (; i + 8 <= n; i += 8)
-		for (int j = 0; j < 8; j++)
-			lane[j] += (double)x[i + j];
-	s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-	for (; i < n; i++)
-		s += x[i];
-	return s;
-}
-
 static float max8(const float *x, int64_t n)
 {
 	float lane[8], m = -FLT_MAX;
@@ -504,7 +489,7 @@ static void global_run(struct aimet_op_ctx *c, int kind)
 	int nt = planes * inner >= (1 << 17) ? c->threads : 1;
 	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
 	for (int64_t p = 0; p < planes; p++)
-		yp[p] = kind == POOL_AVG ? (float)(sum8(xp + p * inner, inner) / (double)inner)
+		yp[p] = kind == POOL_AVG ? (float)(nn_sum_f32(xp + p * inner, inner) / (double)inner)
 		                         : max8(xp + p * inner, inner);
 }
 static void gap_run(struct aimet_op_ctx *c) { global_run(c, POOL_AVG); }

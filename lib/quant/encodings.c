@@ -1,6 +1,7 @@
 /* encodings.c: AIMET encodings files (FORMATS.md section 3) — read 0.6.1, 1.0.0 and 2.0.0 with
  * every value checked, write any of them, and check encodings against a model. */
 #include "aimet_quant.h"
+#include "aimet_ir.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -1340,19 +1341,7 @@ static int mindex_build(const struct aimet_model *m, struct model_index *x)
 
 const struct aimet_tensor *aimet_model_weight(const struct aimet_model *m, const char *name)
 {
-	const struct aimet_graph *g = m ? m->graph : NULL;
-	if (!g || !name)
-		return NULL;
-	for (size_t i = 0; i < g->n_initializers; i++)
-		if (g->initializers[i]->name && !strcmp(g->initializers[i]->name, name))
-			return g->initializers[i];
-	for (size_t i = 0; i < g->n_nodes; i++) {
-		const struct aimet_node *nd = g->nodes[i];
-		const struct aimet_tensor *cv = constant_value(nd);
-		if (cv && nd->n_outputs >= 1 && nd->outputs[0] && !strcmp(nd->outputs[0], name))
-			return cv;
-	}
-	return NULL;
+	return m && m->graph && name ? aimet_graph_find_weight(m->graph, name, NULL) : NULL;
 }
 
 int aimet_weight_channel_axis(const struct aimet_model *m, const char *name)

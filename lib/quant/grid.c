@@ -68,6 +68,9 @@ int aimet_encoding_set(struct aimet_ctx *ctx, int bw, int symmetric, double scal
 	out->scale = sf;
 	out->offset = offset;
 	aimet_encoding_derive(out);
+	if (!isfinite(out->min) || !isfinite(out->max))
+		return aimet_error(ctx, AIMET_ERR_FORMAT, "scale %g is too large for a %d-bit grid",
+		                   scale, bw);
 	return AIMET_OK;
 }
 
@@ -166,6 +169,9 @@ int aimet_encoding_compute(struct aimet_ctx *ctx, double min, double max, int bw
 	out->scale = sf;
 	out->offset = offset;
 	aimet_encoding_derive(out);
+	if (!isfinite(out->min) || !isfinite(out->max))
+		return aimet_error(ctx, AIMET_ERR_INVALID, "range [%g, %g] is out of float32 range",
+		                   min, max);
 	return AIMET_OK;
 }
 

@@ -1,6 +1,7 @@
 /* roundtrip.c: load -> save -> load gives an identical IR for every model.onnx of the ONNX test
  * data and every shared model; test-data .pb tensors round-trip too.
- * `roundtrip IN OUT` instead just re-saves one model (used by roundtrip-ort.sh). */
+ * `roundtrip IN OUT [EXTERNAL_MIN_BYTES]` instead just re-saves one model, optionally with
+ * tensors of that size or more in a side file (used by roundtrip-ort.sh). */
 #include "aimet.h"
 #include "aimet_ir.h"
 #include "aimet_onnx.h"
@@ -128,13 +129,14 @@ out:
 	return ok;
 }
 
-static int resave(const char *in, const char *out)
+static int resave(const char *in, const char *out, const char *ext_min)
 {
 	struct aimet_ctx *ctx = aimet_ctx_new();
 	struct aimet_model *m = NULL;
+	struct aimet_save_opts o = {ext_min ? strtoull(ext_min, NULL, 10) : 0, NULL};
 	int rc = aimet_model_load(ctx, in, &m);
 	if (!rc)
-		rc = aimet_model_save(ctx, m, out, NULL);
+		rc = aimet_model_save(ctx, m, out, &o);
 	if (rc)
 		fprintf(stderr, "roundtrip: %s\n", aimet_errmsg(ctx));
 	aimet_model_free(m);
@@ -148,10 +150,10 @@ int main(int argc, char **argv)
 	const char *shared = getenv("AIMET_SHARED");
 	char sm[4096], why[1024];
 	size_t n_models, n_testdata, pb_tensors = 0, pb_other = 0;
-	if (argc == 4 && !strcmp(argv[1], "roundtrip"))
-		return resave(argv[2], argv[3]);
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "roundtrip"))
+		return resave(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
 	if (argc != 1) {
-		fprintf(stderr, "usage: roundtrip [roundtrip IN.onnx OUT.onnx]\n");
+		fprintf(stderr, "usage: roundtrip [roundtrip IN.onnx OUT.onnx [EXTERNAL_MIN_BYTES]]\n");
 		return 2;
 	}
 	walk(TESTDATA, "model.onnx", NULL);

@@ -143,6 +143,8 @@ static void test_set(struct aimet_ctx *ctx)
 	CHECK(aimet_encoding_set(ctx, 8, 0, INFINITY, -10, &e) < 0, "inf scale");
 	CHECK(aimet_encoding_set(ctx, 8, 0, 1e-50, -10, &e) < 0, "scale underflows float32");
 	CHECK(aimet_encoding_set(ctx, 8, 0, 1e50, -10, &e) < 0, "scale overflows float32");
+	CHECK(aimet_encoding_set(ctx, 8, 0, 3e38, -10, &e) < 0 && strstr(aimet_errmsg(ctx), "too large"),
+	      "grid end overflows float32");
 	CHECK(aimet_encoding_set(ctx, 8, 0, 0.1, 1, &e) < 0, "positive offset");
 	CHECK(aimet_encoding_set(ctx, 8, 0, 0.1, -256, &e) < 0, "offset below the grid");
 	CHECK(aimet_encoding_set(ctx, 8, 0, 0.1, -255, &e) == 0, "offset -255 ok");

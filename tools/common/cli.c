@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "aimet_io.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -69,7 +70,11 @@ static void on_signal(int sig)
 
 static void install(int sig)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
+	/* a signal ignored by whoever started us (nohup, a background job) stays ignored */
+	if ((sig == SIGINT || sig == SIGHUP || sig == SIGPIPE) && sigaction(sig, NULL, &old) == 0 &&
+	    old.sa_handler == SIG_IGN)
+		return;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -581,7 +586,7 @@ long cli_parse_long(const char *opt, const char *s, long lo, long hi)
 	long v;
 	errno = 0;
 	v = s ? strtol(s, &end, 10) : 0;
-	if (!s || !*s || *end || errno || v < lo || v > hi)
+	if (!s || !*s || isspace((unsigned char)*s) || *end || errno || v < lo || v > hi)
 		cli_usage_error("invalid value '%s' for %s (expected an integer from %ld to %ld)",
 		                s ? s : "", dashed(opt, buf, sizeof(buf)), lo, hi);
 	return v;
@@ -593,7 +598,8 @@ double cli_parse_double(const char *opt, const char *s, double lo, double hi)
 	double v;
 	errno = 0;
 	v = s ? strtod(s, &end) : 0;
-	if (!s || !*s || *end || errno == ERANGE || !isfinite(v) || v < lo || v > hi)
+	if (!s || !*s || isspace((unsigned char)*s) || *end || errno == ERANGE || !isfinite(v) ||
+	    v < lo || v > hi)
 		cli_usage_error("invalid value '%s' for %s (expected a number from %g to %g)",
 		                s ? s : "", dashed(opt, buf, sizeof(buf)), lo, hi);
 	return v;

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# run.sh (make bench): our median time per model next to ONNX Runtime's on the same input, at
+# -j 1 and -j 2, with the ratio and the peak RSS of each process. Not a test: prints a table.
+# Env: AIMET_BIN (default build/bin), AIMET_SHARED (default ../shared), RUNS (default 20),
+# MODELS (subset, e.g. "fmnist_resnet8 ppocr_cls"), THREADS (default "1 2"),
+# ORT_NODE_PATH (default ~/.cache/ort/node_modules).
+# OpenBLAS picks its kernels by itself here: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which this
+# machine's environment sets, are removed for the benchmark's own commands only.
+cd "$(dirname "$0")/.." || exit 2
+BIN=${AIMET_BIN:-$PWD/build/bin}
+SHARED=${AIMET_SHARED:-$(cd .. && pwd)/shared}
+RUNS=${RUNS:-20}
+THREADS=${THREADS:-"1 2"}
+MODELS=${MODELS:-"fmnist_resnet8 ppocr_cls ppocr_rec ppocr_det"}
+ORT_NODE_PATH=${ORT_NODE_PATH:-$HOME/.cache/ort/node_modules}
+export AIMET_SHARED=$SHARED
+W=$(mktemp -d "${TMPDIR:-/tmp}/aimet-bench.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+
+clean_env() { env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; }
+
+[ -x "$BIN/aimet-run" ] || { echo "bench: no $BIN/aimet-run (run make first)" >&2; exit 1; }
+
+# inputs: real data, preprocessed as each model expects, at the benchmark's batch and size
+mk() { node bench/mkinput.js "$@" || { echo "bench: cannot make input $2" >&2; exit 1; }; }
+declare -A batch
+for m in $MODELS; do
+	case $m in
+	fmnist_*) mk "$SHARED/data/fmnist_test_x.npy" "$W/$m.npy" 64 1 28 28; batch[$m]=64 ;;
+	ppocr_cls) mk "$SHARED/data/ocr/ocr_cls_u8.npy" "$W/$m.npy" 8 3 48 192 0.00392157 0.5 0.5; batch[$m]=8 ;;
+	ppocr_rec) mk "$SHARED/data/ocr/ocr_lines_u8.npy" "$W/$m.npy" 8 3 48 320 0.00392157 0.5 0.5; batch[$m]=8 ;;
+	ppocr_det) mk "$SHARED/data/ocr/det_pages_u8.npy" "$W/$m.npy" 1 3 640 640 0.00392157 \
+		0.485,0.456,0.406 0.229,0.224,0.225; batch[$m]=1 ;;
+	*) echo "bench: unknown model $m" >&2; exit 1 ;;
+	esac
+done
+
+core=$(clean_env OPENBLAS_VERBOSE=2 "$BIN/aimet-run" "$SHARED/models/fmnist_mlp.onnx" \
+	--data "$SHARED/data/fmnist_test_x.npy" --samples 1 --bench 1 2>&1 >/dev/null | grep -i core | head -n 1)
+echo "OpenBLAS: ${core:-core not reported}   (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset)"
+echo "runs per measure: $RUNS; times in ms (median); peak RSS in MiB"
+printf '%-16s %2s %10s %10s %7s %9s %9s %7s\n' model j aimet ort ratio rss_aimet rss_ort ratio
+
+rss_of() { awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$1"; }
+for m in $MODELS; do
+	for j in $THREADS; do
+		ours=$(clean_env /usr/bin/time -v -o "$W/time_a" "$BIN/aimet-run" "$SHARED/models/$m.onnx" \
+			--data "$W/$m.npy" --batch "${batch[$m]}" --bench "$RUNS" -j "$j" 2>"$W/err_a" |
+			awk '/^ms_median/ { print $2 }')
+		ort=$(NODE_PATH=$ORT_NODE_PATH clean_env /usr/bin/time -v -o "$W/time_o" node \
+			"$SHARED/tools/bench-ort.js" "$SHARED/models/$m.onnx" "$W/$m.npy" --batch="${batch[$m]}" \
+			--threads="$j" --runs="$RUNS" 2>"$W/err_o" | awk '/^ort_ms_median/ { print $2 }')
+		ra=$(rss_of "$W/time_a") ro=$(rss_of "$W/time_o")
+		ratio=$([ -n "$ours" ] && [ -n "$ort" ] && awk -v a="$ours" -v b="$ort" 'BEGIN { printf "%.2f", a / b }')
+		rr=$([ -n "$ra" ] && [ -n "$ro" ] && awk -v a="$ra" -v b="$ro" 'BEGIN { printf "%.2f", a / b }')
+		printf '%-16s %2s %10s %10s %7s %9s %9s %7s\n' "$m" "$j" "${ours:-error}" "${ort:-error}" \
+			"${ratio:--}" "${ra:--}" "${ro:--}" "${rr:--}"
+		[ -n "$ours" ] || sed 's/^/  aimet-run: /' "$W/err_a" | head -n 3
+		[ -n "$ort" ] || sed 's/^/  ort: /' "$W/err_o" | head -n 3
+	done
+done

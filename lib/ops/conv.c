@@ -1,0 +1,367 @@
+/* conv.c: Conv (opsets 1..21), any spatial rank in the reference kernel; the fast float32
+ * kernel picks per node: direct depthwise (one input channel per group), 1x1 as GEMM on NCHW,
+ * or im2col in pixel panels + GEMM (1-D and 2-D). */
+#include "aimet_kernels.h"
+#include "aimet_ops.h"
+#include "conv_attr.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* im2col panel budget per thread: about half of a Zen/Skylake L2, so the panel and the
+ * output tile stay cached between im2col and the GEMM that consumes them. */
+#define PANEL_BYTES (512 * 1024)
+/* Most threads a workspace is sized for (the executor may prepare before knowing -j). */
+#define MAX_SLOTS 64
+
+struct conv_geom {
+	struct conv_attrs a;
+	int64_t N, C, M, G, Cg, Mg;
+	int64_t in[CONV_MAX_SP], out[CONV_MAX_SP];
+	int64_t pb[CONV_MAX_SP];                   /* effective leading pads */
+	int64_t in_sz, out_sz, k_sz;               /* products over spatial dims */
+	int has_bias;
+};
+
+enum { ALG_REF, ALG_DEPTHWISE, ALG_1X1, ALG_IM2COL };
+
+struct conv_state {
+	int alg;
+	int slots;              /* threads the workspace holds scratch for */
+	int64_t np;             /* im2col: output pixels per panel */
+	size_t slot_floats;     /* floats of scratch per thread */
+	struct aimet_conv2d g2; /* 2-D view (1-D as H = 1), per group */
+};
+
+static int geom(struct aimet_op_ctx *c, struct conv_geom *g)
+{
+	const struct aimet_tensor *X = c->n_in > 0 ? c->in[0] : NULL;
+	const struct aimet_tensor *W = c->n_in > 1 ? c->in[1] : NULL;
+	const struct aimet_tensor *B = c->n_in > 2 ? c->in[2] : NULL;
+	int st, nsp;
+	memset(g, 0, sizeof(*g));
+	if (!X || !W)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "needs inputs X and W");
+	if (X->dtype != AIMET_FLOAT && X->dtype != AIMET_DOUBLE)
+		return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "input type %s is not supported",
+		                      aimet_dtype_name(X->dtype));
+	if (W->dtype != X->dtype || (B && B->dtype != X->dtype))
+		return aimet_op_error(c, AIMET_ERR_INVALID, "inputs have different types");
+	if (X->ndim < 3 || X->ndim > AIMET_MAX_DIMS)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "input X has rank %d, expected 3 to %d",
+		                      X->ndim, AIMET_MAX_DIMS);
+	if (W->ndim != X->ndim)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "weight rank %d does not match input rank %d",
+		                      W->ndim, X->ndim);
+	for (int i = 0; i < X->ndim; i++)
+		if (!conv_dim_ok(X->dims[i]) || !conv_dim_ok(W->dims[i]))
+			return aimet_op_error(c, AIMET_ERR_INVALID, "input or weight dimension out of range");
+	nsp = X->ndim - 2;
+	if ((st = conv_attrs_read(c, nsp, W->dims + 2, &g->a)))
+		return st;
+	g->N = X->dims[0];
+	g->C = X->dims[1];
+	g->M = W->dims[0];
+	g->G = g->a.group;
+	if (g->C < 1 || g->M < 1)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "no input or output channels");
+	if (g->C % g->G || g->M % g->G || W->dims[1] * g->G != g->C)
+		return aimet_op_error(c, AIMET_ERR_INVALID,
+		                      "channels do not match: input %lld, weight %lldx%lld, group %lld",
+		                      (long long)g->C, (long long)g->M, (long long)W->dims[1],
+		                      (long long)g->G);
+	g->Cg = g->C / g->G;
+	g->Mg = g->M / g->G;
+	if (B && (B->ndim != 1 || B->dims[0] != g->M))
+		return aimet_op_error(c, AIMET_ERR_INVALID, "bias must have shape [%lld]", (long long)g->M);
+	g->has_bias = B != NULL;
+	g->in_sz = g->out_sz = g->k_sz = 1;
+	for (int i = 0; i < nsp; i++) {
+		int64_t in = X->dims[2 + i], k = g->a.k[i], s = g->a.s[i], d = g->a.d[i];
+		int64_t ke = (k - 1) * d + 1, pb = g->a.pb[i], pe = g->a.pe[i], out;
+		g->in[i] = in;
+		if (g->a.auto_pad == CONV_PAD_VALID) {
+			pb = pe = 0;
+		} else if (g->a.auto_pad != CONV_PAD_NOTSET) {
+			int64_t o = (in + s - 1) / s, total = (o - 1) * s + ke - in;
+			if (total < 0)
+				total = 0;
+			pb = g->a.auto_pad == CONV_PAD_SAME_UPPER ? total / 2 : total - total / 2;
+			pe = total - pb;
+		}
+		out = in + pb + pe - ke;
+		if (out < 0)
+			return aimet_op_error(c, AIMET_ERR_INVALID,
+			                      "kernel %lld (dilated) is larger than padded input %lld",
+			                      (long long)ke, (long long)(in + pb + pe));
+		out = out / s + 1;
+		g->out[i] = out;
+		g->pb[i] = pb;
+		g->in_sz *= in;
+		g->out_sz *= out;
+		g->k_sz *= k;
+		if (g->in_sz > CONV_DIM_MAX || g->out_sz > CONV_DIM_MAX || g->k_sz > CONV_DIM_MAX)
+			return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "spatial size is too large");
+	}
+	if (g->Cg * g->k_sz > CONV_DIM_MAX)
+		return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "weight is too large");
+	return AIMET_OK;
+}
+
+static int conv_infer(struct aimet_op_ctx *c)
+{
+	struct conv_geom g;
+	int64_t dims[AIMET_MAX_DIMS];
+	int st;
+	size_t n;
+	if ((st = geom(c, &g)))
+		return st;
+	dims[0] = g.N;
+	dims[1] = g.M;
+	for (int i = 0; i < g.a.nsp; i++)
+		dims[2 + i] = g.out[i];
+	if (aimet_mul_size((size_t)g.N, (size_t)g.M, &n) || aimet_mul_size(n, (size_t)g.out_sz, &n) ||
+	    aimet_mul_size(n, aimet_dtype_size(c->in[0]->dtype), &n))
+		return aimet_op_error(c, AIMET_ERR_NOMEM, "output size overflows");
+	aimet_tensor_set_shape(c->out[0], c->in[0]->dtype, g.a.nsp + 2, dims);
+	return AIMET_OK;
+}
+
+static void to_2d(const struct conv_geom *g, struct aimet_conv2d *v)
+{
+	int two = g->a.nsp == 2;
+	memset(v, 0, sizeof(*v));
+	v->C = g->Cg;
+	v->H = two ? g->in[0] : 1;
+	v->W = two ? g->in[1] : g->in[0];
+	v->KH = two ? g->a.k[0] : 1;
+	v->KW = two ? g->a.k[1] : g->a.k[0];
+	v->SH = two ? g->a.s[0] : 1;
+	v->SW = two ? g->a.s[1] : g->a.s[0];
+	v->DH = two ? g->a.d[0] : 1;
+	v->DW = two ? g->a.d[1] : g->a.d[0];
+	v->PH = two ? g->pb[0] : 0;
+	v->PW = two ? g->pb[1] : g->pb[0];
+	v->OH = two ? g->out[0] : 1;
+	v->OW = two ? g->out[1] : g->out[0];
+}
+
+static int slot_count(const struct aimet_op_ctx *c)
+{
+	int n = omp_get_num_procs();
+	if (c->threads > n)
+		n = c->threads;
+	return n < 1 ? 1 : n > MAX_SLOTS ? MAX_SLOTS : n;
+}
+
+static int conv_prepare(struct aimet_op_ctx *c)
+{
+	struct conv_geom g;
+	struct conv_state *s;
+	int st, unit = 1;
+	size_t bytes;
+	if ((st = geom(c, &g)))
+		return st;
+	if (!(s = calloc(1, sizeof(*s))))
+		return aimet_error(c->ctx, AIMET_ERR_NOMEM, "out of memory");
+	c->state = s;
+	s->alg = ALG_REF;
+	if (c->in[0]->dtype != AIMET_FLOAT || g.a.nsp > 2)
+		return AIMET_OK;
+	to_2d(&g, &s->g2);
+	s->slots = slot_count(c);
+	for (int i = 0; i < g.a.nsp; i++)
+		if (g.a.k[i] != 1 || g.a.s[i] != 1 || g.pb[i] != 0 || g.out[i] != g.in[i])
+			unit = 0;
+	if (g.Cg == 1) {
+		s->alg = ALG_DEPTHWISE;
+		s->slot_floats = aimet_depthwise_scratch(&s->g2);
+	} else if (unit) {
+		s->alg = ALG_1X1;
+		s->slot_floats = 0;
+	} else {
+		int64_t K = g.Cg * g.k_sz, np = PANEL_BYTES / (int64_t)sizeof(float) / K;
+		np = np / 16 * 16;
+		if (np < 64)
+			np = 64;
+		if (np > g.out_sz)
+			np = g.out_sz;
+		s->alg = ALG_IM2COL;
+		s->np = np;
+		s->slot_floats = (size_t)(K * np);
+	}
+	if (aimet_mul_size(s->slot_floats, (size_t)s->slots * sizeof(float), &bytes))
+		return aimet_op_error(c, AIMET_ERR_NOMEM, "workspace size overflows");
+	c->workspace_size = bytes;
+	return AIMET_OK;
+}
+
+static void conv_free_state(void *state) { free(state); }
+
+/* ---- reference: direct loops over every output, any spatial rank, float or double ---- */
+
+#define CONV_REF(T)                                                                              \
+	do {                                                                                     \
+		const T *x = c->in[0]->data, *w = c->in[1]->data;                                \
+		const T *b = g.has_bias ? (const T *)c->in[2]->data : NULL;                      \
+		T *y = c->out[0]->data;                                                          \
+		for (int64_t n = 0; n < g.N; n++)                                                \
+			for (int64_t m = 0; m < g.M; m++) {                                      \
+				int64_t grp = m / g.Mg;                                          \
+				for (int64_t o = 0; o < g.out_sz; o++) {                         \
+					int64_t oi[CONV_MAX_SP], r = o;                          \
+					double acc = 0;                                          \
+					for (int i = nsp - 1; i >= 0; i--) {                     \
+						oi[i] = r % g.out[i];                            \
+						r /= g.out[i];                                   \
+					}                                                        \
+					for (int64_t ci = 0; ci < g.Cg; ci++)                    \
+						for (int64_t kk = 0; kk < g.k_sz; kk++) {        \
+							int64_t xi = 0, q = kk, ok = 1;          \
+							int64_t ki[CONV_MAX_SP];                 \
+							for (int i = nsp - 1; i >= 0; i--) {     \
+								ki[i] = q % g.a.k[i];            \
+								q /= g.a.k[i];                   \
+							}                                        \
+							for (int i = 0; i < nsp; i++) {          \
+								int64_t p = oi[i] * g.a.s[i] - g.pb[i] + ki[i] * g.a.d[i]; \
+								if (p < 0 || p >= g.in[i])       \
+									ok = 0;                  \
+								xi = xi * g.in[i] + p;           \
+							}                                        \
+							if (!ok)                                 \
+								continue;                        \
+							acc += (double)x[((n * g.C + grp * g.Cg + ci) * g.in_sz) + xi] * \
+							       (double)w[(m * g.Cg + ci) * g.k_sz + kk];   \
+						}                                                \
+					if (b)                                                   \
+						acc += (double)b[m];                             \
+					T v = (T)acc;                                            \
+					v = v < (T)c->act_lo ? (T)c->act_lo : v;                 \
+					v = v > (T)c->act_hi ? (T)c->act_hi : v;                 \
+					y[(n * g.M + m) * g.out_sz + o] = v;                     \
+				}                                                                \
+			}                                                                        \
+	} while (0)
+
+static void conv_ref(struct aimet_op_ctx *c)
+{
+	struct conv_geom g;
+	int nsp;
+	if (geom(c, &g))
+		return;
+	nsp = g.a.nsp;
+	if (c->in[0]->dtype == AIMET_DOUBLE)
+		CONV_REF(double);
+	else
+		CONV_REF(float);
+}
+
+/* ---- fast float32 kernels ---- */
+
+static void run_depthwise(struct aimet_op_ctx *c, const struct conv_geom *g, const struct conv_state *s)
+{
+	const float *x = c->in[0]->data, *w = c->in[1]->data;
+	const float *b = g->has_bias ? c->in[2]->data : NULL;
+	float *y = c->out[0]->data, *ws = c->workspace;
+	const struct aimet_conv2d *v = &s->g2;
+	int64_t planes = g->N * g->M, ksz = v->KH * v->KW, osz = v->OH * v->OW, isz = v->H * v->W;
+	int nt = aimet_kernel_threads(2.0 * (double)planes * (double)osz * (double)ksz, planes,
+	                              c->threads < s->slots ? c->threads : s->slots);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+	for (int64_t pl = 0; pl < planes; pl++) {
+		int64_t n = pl / g->M, m = pl % g->M, ch = m / g->Mg;
+		float *scratch = ws + (size_t)omp_get_thread_num() * s->slot_floats;
+		aimet_depthwise_plane(v, x + (n * g->C + ch) * isz, w + m * ksz, b ? b[m] : 0.0f,
+		                      c->act_lo, c->act_hi, y + pl * osz, scratch);
+	}
+}
+
+/* 1x1, stride 1, no padding: Y[n, g] (Mg x P) = W[g] (Mg x Cg) * X[n, g] (Cg x P), in the
+ * shared GEMM tile grid, with bias and clamp applied to each tile while it is hot. */
+static void run_1x1(struct aimet_op_ctx *c, const struct conv_geom *g)
+{
+	const float *x = c->in[0]->data, *w = c->in[1]->data;
+	const float *b = g->has_bias ? c->in[2]->data : NULL;
+	float *y = c->out[0]->data;
+	int64_t P = g->out_sz, items = g->N * g->G, tiles, tasks;
+	struct aimet_gemm_grid grid;
+	int nt;
+	aimet_blas_single_thread();
+	aimet_gemm_grid_make(&grid, items, g->Mg, P, g->Cg);
+	tiles = grid.mt * grid.nt;
+	tasks = items * tiles;
+	nt = aimet_kernel_threads(2.0 * (double)items * (double)g->Mg * (double)P * (double)g->Cg,
+	                          tasks, c->threads);
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+	for (int64_t t = 0; t < tasks; t++) {
+		int64_t it = t / tiles, n = it / g->G, grp = it % g->G;
+		struct aimet_epilogue e = aimet_epilogue_clamp(c->act_lo, c->act_hi);
+		if (b) {
+			e.kind = AIMET_EPI_ROW;
+			e.add = b + grp * g->Mg;
+		}
+		aimet_sgemm_tile(&grid, t % tiles, 0, 0, 1.0f, w + grp * g->Mg * g->Cg, g->Cg,
+		                 x + (n * g->C + grp * g->Cg) * P, P, y + (n * g->M + grp * g->Mg) * P, P, &e);
+	}
+}
+
+/* General: for each (image, group, panel of output pixels) build the im2col panel in this
+ * thread's slot and multiply; panels never span images, so the workspace is bounded. */
+static void run_im2col(struct aimet_op_ctx *c, const struct conv_geom *g, const struct conv_state *s)
+{
+	const float *x = c->in[0]->data, *w = c->in[1]->data;
+	const float *b = g->has_bias ? c->in[2]->data : NULL;
+	float *y = c->out[0]->data, *ws = c->workspace;
+	const struct aimet_conv2d *v = &s->g2;
+	int64_t P = g->out_sz, K = g->Cg * g->k_sz, np = s->np;
+	int64_t panels = (P + np - 1) / np, tasks = g->N * g->G * panels;
+	int nt = aimet_kernel_threads(2.0 * (double)g->N * (double)g->M * (double)P * (double)K, tasks,
+	                              c->threads < s->slots ? c->threads : s->slots);
+	aimet_blas_single_thread();
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+	for (int64_t t = 0; t < tasks; t++) {
+		int64_t pi = t % panels, it = t / panels, n = it / g->G, grp = it % g->G;
+		int64_t p0 = pi * np, cnt = P - p0 < np ? P - p0 : np;
+		float *col = ws + (size_t)omp_get_thread_num() * s->slot_floats;
+		struct aimet_epilogue e = aimet_epilogue_clamp(c->act_lo, c->act_hi);
+		struct aimet_gemm_grid one = { g->Mg, cnt, K, g->Mg, cnt, 1, 1 };
+		if (b) {
+			e.kind = AIMET_EPI_ROW;
+			e.add = b + grp * g->Mg;
+		}
+		aimet_im2col_panel(v, x + (n * g->C + grp * g->Cg) * g->in_sz, p0, cnt, col);
+		aimet_sgemm_tile(&one, 0, 0, 0, 1.0f, w + grp * g->Mg * K, K, col, cnt,
+		                 y + (n * g->M + grp * g->Mg) * P + p0, P, &e);
+	}
+}
+
+static void conv_run(struct aimet_op_ctx *c)
+{
+	const struct conv_state *s = c->state;
+	struct conv_geom g;
+	if (!s || s->alg == ALG_REF) {
+		conv_ref(c);
+		return;
+	}
+	if (geom(c, &g) || g.N == 0)
+		return;
+	switch (s->alg) {
+	case ALG_DEPTHWISE: run_depthwise(c, &g, s); break;
+	case ALG_1X1: run_1x1(c, &g); break;
+	default: run_im2col(c, &g, s); break;
+	}
+}
+
+const struct aimet_op aimet_op_Conv = {
+	.op_type = "Conv",
+	.domain = "",
+	.infer = conv_infer,
+	.prepare = conv_prepare,
+	.run = conv_run,
+	.ref = conv_ref,
+	.free_state = conv_free_state,
+	.fuse_clamp = 1,
+};

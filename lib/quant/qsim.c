@@ -1,0 +1,634 @@
+/* qsim.c: quantization simulation — quantizer placement from the quantsim configuration,
+ * calibration through the executor's output hook, and fake quantization at run time. */
+#include "aimet_qsim.h"
+#include "aimet_exec.h"
+#include "aimet_io.h"
+#include "aimet_ir.h"
+#include "aimet_ptq.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum qsim_mode { MODE_OFF = 0, MODE_OBSERVE = 1, MODE_SIMULATE = 2 };
+
+struct aimet_qsim {
+	struct aimet_model *model;      /* owned, batch norms folded */
+	struct aimet_plan *plan;
+	struct aimet_qsim_opts opts;
+	struct aimet_qconfig *own_config;
+	const struct aimet_qconfig *config;
+	struct aimet_quantizer *q; size_t n_q, cap_q;
+	/* open-addressing index from tensor name to quantizer */
+	size_t *slots; size_t n_slots;
+	int mode;
+	int weights_quantized;          /* the plan holds quantized weights */
+};
+
+void aimet_qsim_opts_init(struct aimet_qsim_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->param_bw = 8;
+	o->act_bw = 8;
+	o->scheme = AIMET_SCHEME_TF_ENHANCED;
+	o->percentile = 100;
+	o->per_channel = -1;
+}
+
+/* ---- name index ---- */
+static size_t hash_str(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int index_rebuild(struct aimet_qsim *s)
+{
+	size_t n = 16;
+	while (n < 2 * s->n_q + 1)
+		n *= 2;
+	free(s->slots);
+	s->slots = malloc(n * sizeof(size_t));
+	if (!s->slots)
+		return -1;
+	s->n_slots = n;
+	for (size_t i = 0; i < n; i++)
+		s->slots[i] = SIZE_MAX;
+	for (size_t i = 0; i < s->n_q; i++) {
+		size_t h = hash_str(s->q[i].name) & (n - 1);
+		while (s->slots[h] != SIZE_MAX)
+			h = (h + 1) & (n - 1);
+		s->slots[h] = i;
+	}
+	return 0;
+}
+
+struct aimet_quantizer *aimet_qsim_find(struct aimet_qsim *s, const char *tensor)
+{
+	if (!s->n_slots || !tensor)
+		return NULL;
+	for (size_t h = hash_str(tensor) & (s->n_slots - 1);; h = (h + 1) & (s->n_slots - 1)) {
+		size_t i = s->slots[h];
+		if (i == SIZE_MAX)
+			return NULL;
+		if (!strcmp(s->q[i].name, tensor))
+			return &s->q[i];
+	}
+}
+
+static void quantizer_clear(struct aimet_quantizer *q)
+{
+	free(q->name);
+	aimet_observer_free(q->obs);
+	free(q->enc);
+	memset(q, 0, sizeof(*q));
+}
+
+/* Add a quantizer for `name` unless one exists; returns it (NULL on OOM). */
+static struct aimet_quantizer *add_quantizer(struct aimet_qsim *s, const char *name, int kind)
+{
+	struct aimet_quantizer *q;
+	for (size_t i = 0; i < s->n_q; i++)
+		if (!strcmp(s->q[i].name, name))
+			return &s->q[i];
+	if (aimet_grow((void **)&s->q, &s->cap_q, s->n_q + 1, sizeof(*s->q)))
+		return NULL;
+	q = &s->q[s->n_q];
+	memset(q, 0, sizeof(*q));
+	if (!(q->name = strdup(name)))
+		return NULL;
+	q->kind = kind;
+	q->n_ch = 1;
+	q->axis = -1;
+	s->n_q++;
+	return q;
+}
+
+/* ---- placement ---- */
+/* Ops whose outputs are never quantized: they move data without changing values. */
+static int is_data_movement(const char *op)
+{
+	static const char *const ops[] = {"Flatten", "Reshape", "Shape", "Unsqueeze", "Split", "Tile",
+	                                  "Transpose", "Identity", "Constant", "Size", NULL};
+	for (int i = 0; ops[i]; i++)
+		if (!strcmp(op, ops[i]))
+			return 1;
+	return 0;
+}
+
+static int is_weighted_layer(const char *op)
+{
+	return !strcmp(op, "Conv") || !strcmp(op, "ConvTranspose") || !strcmp(op, "Gemm") ||
+	       !strcmp(op, "MatMul");
+}
+
+static unsigned grid_flags(const struct aimet_qconfig *c, int symmetric)
+{
+	unsigned f = 0;
+	if (symmetric) {
+		f |= AIMET_GRID_SYMMETRIC;
+		if (c->strict_symmetric)
+			f |= AIMET_GRID_STRICT;
+		if (c->unsigned_symmetric)
+			f |= AIMET_GRID_UNSIGNED;
+	}
+	return f;
+}
+
+/* Outputs inside a matched supergroup (all but the last op's) are not quantized. */
+static void mark_supergroups(const struct aimet_graph *g, const struct aimet_qconfig *c,
+                             unsigned char *no_quant)
+{
+	for (size_t k = 0; k < c->n_supergroups; k++) {
+		char **ops = c->supergroups[k];
+		size_t len = c->supergroup_len[k];
+		for (size_t i = 0; i < g->n_nodes; i++) {
+			size_t chain[16], cur = i, j;
+			if (strcmp(g->nodes[i]->op_type, ops[0]) || len > 16)
+				continue;
+			chain[0] = i;
+			for (j = 1; j < len; j++) {
+				const struct aimet_node *n = g->nodes[cur];
+				size_t next;
+				if (n->n_outputs < 1 || aimet_graph_is_output(g, n->outputs[0]) ||
+				    aimet_graph_consumers(g, n->outputs[0], &next, 1) != 1 ||
+				    strcmp(g->nodes[next]->op_type, ops[j]))
+					break;
+				chain[j] = cur = next;
+			}
+			if (j < len)
+				continue;
+			for (j = 0; j + 1 < len; j++)
+				no_quant[chain[j]] = 1;
+		}
+	}
+}
+
+static int place_quantizers(struct aimet_ctx *ctx, struct aimet_qsim *s)
+{
+	const struct aimet_graph *g = s->model->graph;
+	const struct aimet_qconfig *c = s->config;
+	unsigned char *no_quant = aimet_calloc(g->n_nodes, 1);
+	int act_sym_default = c->act_symmetric;
+	if (!no_quant)
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	mark_supergroups(g, c, no_quant);
+	if (c->model_input_quantized)
+		for (size_t i = 0; i < g->n_inputs; i++) {
+			struct aimet_quantizer *q;
+			if (aimet_graph_find_initializer(g, g->inputs[i].name, NULL))
+				continue;
+			if (!(q = add_quantizer(s, g->inputs[i].name, AIMET_ENC_ACT)))
+				goto oom;
+			q->bw = s->opts.act_bw;
+			q->flags = grid_flags(c, act_sym_default);
+		}
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		const struct aimet_node *n = g->nodes[i];
+		const struct aimet_qconfig_op *oc = aimet_qconfig_op(c, n->op_type);
+		int quantized = aimet_qconfig_output_quantized(c, n->op_type) && !no_quant[i] &&
+		                !is_data_movement(n->op_type);
+		int sym = oc && oc->is_symmetric >= 0 ? oc->is_symmetric : act_sym_default;
+		for (int o = 0; o < n->n_outputs; o++) {
+			struct aimet_quantizer *q;
+			const char *name = n->outputs[o];
+			int out_q = quantized || (c->model_output_quantized && aimet_graph_is_output(g, name));
+			if (!name[0] || !out_q || !strcmp(n->op_type, "Constant"))
+				continue;
+			if (!(q = add_quantizer(s, name, AIMET_ENC_ACT)))
+				goto oom;
+			q->bw = s->opts.act_bw;
+			q->flags = grid_flags(c, sym);
+			if (oc && oc->has_constraint) {
+				q->constrained = 1;
+				q->cmin = oc->cmin;
+				q->cmax = oc->cmax;
+			}
+		}
+		if (!is_weighted_layer(n->op_type))
+			continue;
+		for (int slot = 1; slot <= 2 && slot < n->n_inputs; slot++) {
+			static const char *const pname[] = {"", "weight", "bias"};
+			const struct aimet_tensor *w = aimet_graph_find_weight(g, n->inputs[slot], NULL);
+			int pq, psym, pch;
+			struct aimet_quantizer *q;
+			if (!w || w->dtype != AIMET_FLOAT || !w->data)
+				continue;
+			aimet_qconfig_param_settings(c, n->op_type, pname[slot], &pq, &psym, &pch);
+			if (!pq)
+				continue;
+			if (!(q = add_quantizer(s, n->inputs[slot], AIMET_ENC_PARAM)))
+				goto oom;
+			q->bw = s->opts.param_bw;
+			q->flags = grid_flags(c, psym);
+			if (s->opts.per_channel >= 0)
+				pch = s->opts.per_channel;
+			if (slot == 1 && pch && w->ndim >= 2) {
+				q->axis = aimet_weight_channel_axis(s->model, n->inputs[slot]);
+				if (q->axis < 0 || q->axis >= w->ndim)
+					q->axis = 0;
+				q->per_channel = 1;
+				q->n_ch = (size_t)w->dims[q->axis];
+			}
+		}
+	}
+	free(no_quant);
+	if (index_rebuild(s))
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	return AIMET_OK;
+oom:
+	free(no_quant);
+	return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+}
+
+/* ---- the executor hook ---- */
+static void qsim_hook(void *user, const struct aimet_node *node, int out_index, struct aimet_tensor *t)
+{
+	struct aimet_qsim *s = user;
+	const char *name = node ? node->outputs[out_index] : aimet_plan_input_name(s->plan, out_index);
+	struct aimet_quantizer *q;
+	int64_t n;
+	if (s->mode == MODE_OFF || t->dtype != AIMET_FLOAT || !(q = aimet_qsim_find(s, name)) ||
+	    q->kind != AIMET_ENC_ACT || (n = aimet_tensor_numel(t)) <= 0)
+		return;
+	if (s->mode == MODE_OBSERVE) {
+		if (q->obs)
+			aimet_observer_update(q->obs, t->data, 1, (size_t)n);
+	} else if (q->has_enc) {
+		aimet_qdq_array(q->enc, t->data, t->data, (size_t)n);
+	}
+}
+
+/* ---- construction ---- */
+int aimet_qsim_new(struct aimet_ctx *ctx, struct aimet_model *model,
+                   const struct aimet_qsim_opts *opts, struct aimet_qsim **out)
+{
+	struct aimet_qsim *s = calloc(1, sizeof(*s));
+	struct aimet_plan_opts po;
+	const char **keep = NULL;
+	int st;
+	if (!s) {
+		aimet_model_free(model);
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	s->model = model;
+	if (opts)
+		s->opts = *opts;
+	else
+		aimet_qsim_opts_init(&s->opts);
+	if (s->opts.param_bw < AIMET_BW_COMPUTE_MIN || s->opts.param_bw > AIMET_BW_COMPUTE_MAX ||
+	    s->opts.act_bw < AIMET_BW_COMPUTE_MIN || s->opts.act_bw > AIMET_BW_COMPUTE_MAX) {
+		st = aimet_error(ctx, AIMET_ERR_INVALID, "bitwidths must be %d to %d",
+		                 AIMET_BW_COMPUTE_MIN, AIMET_BW_COMPUTE_MAX);
+		goto fail;
+	}
+	s->config = s->opts.config;
+	if (!s->config) {
+		/* AIMET's default configuration, the same as share/aimet/default_config.json */
+		static const char dflt[] =
+			"{\"defaults\":{\"ops\":{\"is_output_quantized\":\"True\"},"
+			"\"params\":{\"is_quantized\":\"True\",\"is_symmetric\":\"True\"},"
+			"\"strict_symmetric\":\"False\",\"unsigned_symmetric\":\"True\","
+			"\"per_channel_quantization\":\"False\"},"
+			"\"params\":{\"bias\":{\"is_quantized\":\"False\"}},"
+			"\"op_type\":{\"Cast\":{\"is_output_quantized\":\"False\"},"
+			"\"Dropout\":{\"is_output_quantized\":\"False\"},\"Expand\":{\"is_output_quantized\":\"False\"},"
+			"\"Squeeze\":{\"is_output_quantized\":\"False\"},\"Pad\":{\"is_output_quantized\":\"False\"},"
+			"\"Mean\":{\"is_output_quantized\":\"False\"},\"Gather\":{\"is_output_quantized\":\"False\"}},"
+			"\"supergroups\":[{\"op_list\":[\"Conv\",\"Relu\"]},{\"op_list\":[\"ConvTranspose\",\"Relu\"]},"
+			"{\"op_list\":[\"Conv\",\"Clip\"]},{\"op_list\":[\"Add\",\"Relu\"]},{\"op_list\":[\"Gemm\",\"Relu\"]}],"
+			"\"model_input\":{\"is_input_quantized\":\"True\"},\"model_output\":{}}";
+		if ((st = aimet_qconfig_parse(ctx, dflt, sizeof(dflt) - 1, "default configuration", &s->own_config)))
+			goto fail;
+		s->config = s->own_config;
+		s->opts.config = NULL;
+	}
+	if (!s->opts.no_fold_bn && (st = aimet_fold_batchnorms(ctx, s->model, NULL)))
+		goto fail;
+	if ((st = place_quantizers(ctx, s)))
+		goto fail;
+	keep = aimet_calloc(s->n_q, sizeof(*keep));
+	if (!keep) {
+		st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < s->n_q; i++)
+		keep[i] = s->q[i].name;
+	memset(&po, 0, sizeof(po));
+	po.use_ref = s->opts.use_ref;
+	po.keep = keep;
+	po.n_keep = (int)s->n_q;
+	st = aimet_plan_new(ctx, s->model, &po, &s->plan);
+	free(keep);
+	if (st)
+		goto fail;
+	aimet_plan_set_hook(s->plan, qsim_hook, s);
+	*out = s;
+	return AIMET_OK;
+fail:
+	aimet_qsim_free(s);
+	return st;
+}
+
+void aimet_qsim_free(struct aimet_qsim *s)
+{
+	if (!s)
+		return;
+	aimet_plan_free(s->plan);
+	for (size_t i = 0; i < s->n_q; i++)
+		quantizer_clear(&s->q[i]);
+	free(s->q);
+	free(s->slots);
+	aimet_qconfig_free(s->own_config);
+	aimet_model_free(s->model);
+	free(s);
+}
+
+const struct aimet_model *aimet_qsim_model(const struct aimet_qsim *s) { return s->model; }
+struct aimet_plan *aimet_qsim_plan(struct aimet_qsim *s) { return s->plan; }
+size_t aimet_qsim_n_quantizers(const struct aimet_qsim *s) { return s->n_q; }
+struct aimet_quantizer *aimet_qsim_quantizer(struct aimet_qsim *s, size_t i)
+{
+	return i < s->n_q ? &s->q[i] : NULL;
+}
+
+/* ---- weights ---- */
+/* View of a weight as [outer, n_ch, inner] for its channel axis. */
+static void weight_layout(const struct aimet_tensor *w, const struct aimet_quantizer *q,
+                          size_t *outer, size_t *inner)
+{
+	*outer = 1;
+	*inner = 1;
+	if (!q->per_channel) {
+		*inner = (size_t)aimet_tensor_numel(w);
+		return;
+	}
+	for (int d = 0; d < w->ndim; d++) {
+		if (d < q->axis)
+			*outer *= (size_t)w->dims[d];
+		else if (d > q->axis)
+			*inner *= (size_t)w->dims[d];
+	}
+}
+
+static int param_encodings(struct aimet_ctx *ctx, struct aimet_qsim *s, struct aimet_quantizer *q)
+{
+	const struct aimet_tensor *w = aimet_graph_find_weight(s->model->graph, q->name, NULL);
+	struct aimet_observer *obs;
+	size_t outer, inner;
+	int st;
+	if (!w)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "weight '%s' not found", q->name);
+	weight_layout(w, q, &outer, &inner);
+	obs = aimet_observer_new(s->opts.scheme, q->n_ch);
+	free(q->enc);
+	q->enc = aimet_calloc(q->n_ch, sizeof(*q->enc));
+	if (!obs || !q->enc) {
+		aimet_observer_free(obs);
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	aimet_observer_update(obs, w->data, outer, inner);
+	st = aimet_observer_encodings(ctx, obs, q->bw, q->flags, s->opts.percentile, q->enc);
+	aimet_observer_free(obs);
+	if (st)
+		return aimet_error_prefix(ctx, st, "'%s'", q->name);
+	q->has_enc = 1;
+	return AIMET_OK;
+}
+
+/* Put the weights into the plan quantized (on = 1) or as in the model (on = 0). */
+static int install_weights(struct aimet_ctx *ctx, struct aimet_qsim *s, int on)
+{
+	for (size_t i = 0; i < s->n_q; i++) {
+		struct aimet_quantizer *q = &s->q[i];
+		const struct aimet_tensor *w;
+		struct aimet_tensor *wq;
+		size_t outer, inner;
+		int st;
+		if (q->kind != AIMET_ENC_PARAM || !q->has_enc)
+			continue;
+		if (!(w = aimet_graph_find_weight(s->model->graph, q->name, NULL)))
+			continue;
+		if (!on) {
+			if ((st = aimet_plan_set_weight(ctx, s->plan, q->name, w)))
+				return st;
+			continue;
+		}
+		if (!(wq = aimet_tensor_clone(w)))
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		weight_layout(w, q, &outer, &inner);
+		if (q->per_channel)
+			aimet_qdq_channels(q->enc, q->n_ch, w->data, wq->data, outer, inner);
+		else
+			aimet_qdq_array(q->enc, w->data, wq->data, (size_t)aimet_tensor_numel(w));
+		st = aimet_plan_set_weight(ctx, s->plan, q->name, wq);
+		aimet_tensor_free(wq);
+		if (st)
+			return st;
+	}
+	s->weights_quantized = on;
+	return AIMET_OK;
+}
+
+int aimet_qsim_set_enabled(struct aimet_ctx *ctx, struct aimet_qsim *s, int on)
+{
+	int st;
+	if (s->weights_quantized != on && (st = install_weights(ctx, s, on)))
+		return st;
+	s->mode = on ? MODE_SIMULATE : MODE_OFF;
+	return AIMET_OK;
+}
+
+/* ---- encodings in and out ---- */
+static int take_entry(struct aimet_ctx *ctx, struct aimet_quantizer *q, const struct aimet_enc_entry *e,
+                      const struct aimet_tensor *w)
+{
+	if (e->per_channel) {
+		int axis = e->axis >= 0 ? e->axis : q->axis >= 0 ? q->axis : 0;
+		if (!w || axis >= w->ndim || (size_t)w->dims[axis] != e->n)
+			return aimet_error(ctx, AIMET_ERR_INVALID, "'%s': %zu per-channel encodings do not match the weight",
+			                   e->name, e->n);
+		q->per_channel = 1;
+		q->axis = axis;
+	} else if (e->n != 1) {
+		return aimet_error(ctx, AIMET_ERR_INVALID, "'%s': expected one encoding", e->name);
+	} else {
+		q->per_channel = 0;
+	}
+	free(q->enc);
+	q->enc = aimet_calloc(e->n, sizeof(*q->enc));
+	if (!q->enc)
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	memcpy(q->enc, e->enc, e->n * sizeof(*q->enc));
+	q->n_ch = e->n;
+	q->bw = e->enc[0].bw;
+	q->has_enc = 1;
+	q->frozen = 1;
+	return AIMET_OK;
+}
+
+int aimet_qsim_freeze_params(struct aimet_ctx *ctx, struct aimet_qsim *s,
+                             const struct aimet_encodings *enc)
+{
+	for (size_t i = 0; i < enc->n_entries; i++) {
+		const struct aimet_enc_entry *e = &enc->entries[i];
+		const struct aimet_tensor *w = aimet_graph_find_weight(s->model->graph, e->name, NULL);
+		struct aimet_quantizer *q;
+		int st;
+		if (e->kind == AIMET_ENC_ACT || !w)
+			continue;
+		if (e->enc[0].is_float)
+			continue;
+		if (!(q = add_quantizer(s, e->name, AIMET_ENC_PARAM)) || index_rebuild(s))
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		if ((st = take_entry(ctx, q, e, w)))
+			return st;
+	}
+	return AIMET_OK;
+}
+
+int aimet_qsim_load_encodings(struct aimet_ctx *ctx, struct aimet_qsim *s,
+                              const struct aimet_encodings *enc)
+{
+	const struct aimet_graph *g = s->model->graph;
+	for (size_t i = 0; i < s->n_q; i++)
+		quantizer_clear(&s->q[i]);
+	s->n_q = 0;
+	for (size_t i = 0; i < enc->n_entries; i++) {
+		const struct aimet_enc_entry *e = &enc->entries[i];
+		const struct aimet_tensor *w = aimet_graph_find_weight(g, e->name, NULL);
+		struct aimet_quantizer *q;
+		int st;
+		if (!w && !aimet_graph_producer(g, e->name, NULL, NULL) && !aimet_graph_is_input(g, e->name))
+			return aimet_error(ctx, AIMET_ERR_INVALID, "'%s' is not a tensor of the model", e->name);
+		if (e->enc[0].is_float)
+			continue;  /* float encodings leave the tensor in float */
+		if (!(q = add_quantizer(s, e->name, w ? AIMET_ENC_PARAM : AIMET_ENC_ACT)))
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		if ((st = take_entry(ctx, q, e, w)))
+			return st;
+	}
+	if (index_rebuild(s))
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	/* tensors that the plan fused away cannot be simulated: re-plan keeping them all */
+	{
+		struct aimet_plan_opts po;
+		const char **keep = aimet_calloc(s->n_q, sizeof(*keep));
+		int st;
+		if (!keep)
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		for (size_t i = 0; i < s->n_q; i++)
+			keep[i] = s->q[i].name;
+		memset(&po, 0, sizeof(po));
+		po.use_ref = s->opts.use_ref;
+		po.keep = keep;
+		po.n_keep = (int)s->n_q;
+		aimet_plan_free(s->plan);
+		s->plan = NULL;
+		st = aimet_plan_new(ctx, s->model, &po, &s->plan);
+		free(keep);
+		if (st)
+			return st;
+		aimet_plan_set_hook(s->plan, qsim_hook, s);
+		s->weights_quantized = 0;
+	}
+	return aimet_qsim_set_enabled(ctx, s, 1);
+}
+
+int aimet_qsim_calibrate(struct aimet_ctx *ctx, struct aimet_qsim *s, struct aimet_dataset *ds,
+                         void (*progress)(int64_t done, int64_t total))
+{
+	struct aimet_tensor *batch[AIMET_DATASET_MAX_INPUTS] = {0};
+	int64_t done = 0, total = aimet_dataset_count(ds);
+	int st;
+	/* weights first: activation statistics are taken with quantized weights, as AIMET does */
+	for (size_t i = 0; i < s->n_q; i++) {
+		struct aimet_quantizer *q = &s->q[i];
+		if (q->kind == AIMET_ENC_PARAM && !q->frozen && (st = param_encodings(ctx, s, q)))
+			return st;
+	}
+	if ((st = install_weights(ctx, s, 1)))
+		return st;
+	for (size_t i = 0; i < s->n_q; i++) {
+		struct aimet_quantizer *q = &s->q[i];
+		if (q->kind != AIMET_ENC_ACT || q->frozen)
+			continue;
+		aimet_observer_free(q->obs);
+		q->has_enc = 0;
+		if (!q->constrained && !(q->obs = aimet_observer_new(s->opts.scheme, 1)))
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	s->mode = MODE_OBSERVE;
+	aimet_dataset_rewind(ds);
+	while ((st = aimet_dataset_next(ctx, ds, batch)) == 1) {
+		if ((st = aimet_plan_run(ctx, s->plan, batch, NULL)))
+			break;
+		done += batch[0]->dims[0];
+		if (progress)
+			progress(done, total);
+	}
+	s->mode = MODE_OFF;
+	if (st < 0)
+		return st;
+	if (!done)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "no calibration data");
+	for (size_t i = 0; i < s->n_q; i++) {
+		struct aimet_quantizer *q = &s->q[i];
+		if (q->kind != AIMET_ENC_ACT || q->frozen)
+			continue;
+		free(q->enc);
+		if (!(q->enc = aimet_calloc(1, sizeof(*q->enc))))
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		if (q->constrained) {
+			st = aimet_encoding_compute(ctx, q->cmin, q->cmax, q->bw, q->flags | AIMET_GRID_NO_MIN_RANGE, q->enc);
+		} else if (aimet_observer_seen(q->obs)) {
+			st = aimet_observer_encodings(ctx, q->obs, q->bw, q->flags, s->opts.percentile, q->enc);
+		} else {
+			continue;  /* never computed at run time (a constant, or not a float tensor) */
+		}
+		if (st)
+			return aimet_error_prefix(ctx, st, "'%s'", q->name);
+		q->has_enc = 1;
+		aimet_observer_free(q->obs);
+		q->obs = NULL;
+	}
+	s->mode = MODE_SIMULATE;
+	return AIMET_OK;
+}
+
+int aimet_qsim_encodings(struct aimet_ctx *ctx, const struct aimet_qsim *s,
+                         struct aimet_encodings **out)
+{
+	struct aimet_encodings *e = aimet_encodings_new();
+	char args[512];
+	int st = AIMET_OK;
+	int any_pc = 0;
+	if (!e)
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	/* params first, then activations, each in placement (graph) order */
+	for (int pass = 0; pass < 2 && !st; pass++)
+		for (size_t i = 0; i < s->n_q && !st; i++) {
+			const struct aimet_quantizer *q = &s->q[i];
+			int kind = pass == 0 ? AIMET_ENC_PARAM : AIMET_ENC_ACT;
+			if (q->kind != kind || !q->has_enc)
+				continue;
+			any_pc |= q->per_channel;
+			st = aimet_encodings_add(ctx, e, kind, q->name, q->per_channel, q->per_channel ? q->axis : -1,
+			                         q->enc, q->n_ch);
+		}
+	snprintf(args, sizeof(args),
+	         "{\"activation_bitwidth\": %d, \"dtype\": \"int\", \"is_symmetric\": %s, "
+	         "\"param_bitwidth\": %d, \"per_channel_quantization\": %s, \"quant_scheme\": \"post_training_%s\"}",
+	         s->opts.act_bw, s->config->act_symmetric ? "true" : "false", s->opts.param_bw,
+	         any_pc ? "true" : "false", aimet_scheme_name(s->opts.scheme));
+	if (!st)
+		st = aimet_encodings_set_quantizer_args(ctx, e, args);
+	if (st) {
+		aimet_encodings_free(e);
+		return st;
+	}
+	*out = e;
+	return AIMET_OK;
+}
