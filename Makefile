@@ -8,7 +8,7 @@ PREFIX ?= $(if $(prefix),$(prefix),/usr/local)
 DESTDIR ?=
 B ?= build
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(OPENMP_CFLAGS) -Ilib/include -I$(B)/gen \
+ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(OPENMP_CFLAGS) -Ilib/include -Itools/common -I$(B)/gen \
 	$(PROTOBUF_C_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) $(OPENBLAS_CFLAGS) $(CPPFLAGS) \
 	-DAIMET_DATADIR='"$(PREFIX)/share/aimet"' $(EXTRA_CFLAGS)
 LIBS := $(PROTOBUF_C_LIBS) $(YAML_LIBS) $(JANSSON_LIBS) $(OPENBLAS_LIBS) -lm

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "aimet.h"
+#include "aimet_eval.h"
 #include "aimet_exec.h"
 #include "aimet_io.h"
 #include "aimet_onnx.h"
@@ -206,6 +207,14 @@ static int run_test_data(struct aimet_ctx *ctx, const char *model_arg, const cha
 			continue;
 		}
 		in[slot] = t;
+		{
+			/* the ONNX test data stores bfloat16 values as uint16 (same bits) */
+			int64_t dims[AIMET_MAX_DIMS];
+			int dt;
+			aimet_plan_input_decl(p, slot, &dt, dims);
+			if (dt == AIMET_BFLOAT16 && t->dtype == AIMET_UINT16)
+				t->dtype = AIMET_BFLOAT16;
+		}
 	}
 	for (int i = 0; i < n_in; i++)
 		if (!in[i])
@@ -223,6 +232,8 @@ static int run_test_data(struct aimet_ctx *ctx, const char *model_arg, const cha
 		}
 		check_st(ctx, aimet_tensor_read_pb(ctx, path, &want));
 		free(path);
+		if (want->dtype == AIMET_UINT16 && out[k]->dtype == AIMET_BFLOAT16)
+			want->dtype = AIMET_BFLOAT16;
 		if (!compare(out[k], want, &err))
 			ok = 0;
 		if (err > worst || isnan(err))
@@ -436,21 +447,10 @@ int main(int argc, char **argv)
 		if (labels) {
 			const struct aimet_tensor *t = out[0];
 			int64_t per = b ? aimet_tensor_numel(t) / b : 0, K = t->ndim ? t->dims[t->ndim - 1] : 1;
-			if (t->ndim < 1 || t->dims[0] != b || per != K || K < 1)
+			if (t->ndim < 1 || t->dims[0] != b || per != K || K < 1 || t->dtype != AIMET_FLOAT)
 				cli_die("output '%s' is not [batch, classes]: cannot compute accuracy",
 				        aimet_plan_output_name(p, 0));
-			for (int64_t i = 0; i < b; i++) {
-				int64_t best = 0;
-				double bv = aimet_tensor_get_f64(t, i * K);
-				for (int64_t c = 1; c < K; c++) {
-					double v = aimet_tensor_get_f64(t, i * K + c);
-					if (v > bv) {
-						bv = v;
-						best = c;
-					}
-				}
-				correct += best == labels[done + i];
-			}
+			correct += aimet_top1_correct(t, labels + done);
 		}
 		done += b;
 		if (total > b)

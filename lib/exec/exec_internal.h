@@ -26,6 +26,9 @@ struct xvalue {
 	void *owned;               /* constant data owned by the plan (folded or replaced) */
 	size_t owned_bytes;
 	int dirty;                 /* changed by set_weight, derived values not yet recomputed */
+	/* V_INPUT needed by value (an op's output shape depends on it): known at prepare time
+	 * like a shape, and a run with other contents prepares again */
+	int spec;
 	/* memory plan (DATA values made by steps) */
 	int first, last;
 	size_t off, size;
@@ -79,6 +82,7 @@ struct aimet_plan {
 	struct xstep *steps; size_t n_steps;
 	/* prepared state */
 	int prepared;
+	int fail_node;                 /* node whose infer failed in the last prepare, or -1 */
 	char *arena; size_t arena_size, arena_cap;
 	void *workspace; size_t ws_size, ws_cap;
 	char *input_copy; size_t input_copy_cap;   /* graph inputs copied when a hook is set */
@@ -94,6 +98,8 @@ int aimet__value_find(const struct aimet_plan *p, const char *name);
 int aimet__fold_node(struct aimet_ctx *ctx, struct aimet_plan *p, int ni, int do_infer);
 int aimet__bnfold_compute(struct aimet_ctx *ctx, struct aimet_plan *p, struct xbnfold *f);
 void aimet__value_release(struct xvalue *v);
+/* Classify and lay out the steps again after inputs were marked `spec`. */
+int aimet__replan(struct aimet_ctx *ctx, struct aimet_plan *p);
 int aimet__value_own(struct aimet_ctx *ctx, struct xvalue *v);
 /* prepare.c */
 void aimet__unprepare(struct aimet_plan *p);

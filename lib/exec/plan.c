@@ -550,18 +550,24 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 			s->bn = f->bn;
 			s->n_in = 3;
 		}
-		/* Relu/Clip after a clamp-fusing op (or its folded BN) */
+		/* Relu/Clip after a clamp-fusing op (or its folded BN); a chain of them (ReLU6
+		 * exported as Relu then Clip) is one clamp with the bounds intersected */
 		out = s->bn >= 0 ? p->nodes[s->bn].out[0] : (n->node->n_outputs == 1 ? n->out[0] : -1);
-		if (!p->opts.no_fuse && n->op && n->op->fuse_clamp && out >= 0 && fusable_value(p, out)) {
+		while (!p->opts.no_fuse && n->op && n->op->fuse_clamp && out >= 0 && fusable_value(p, out)) {
 			int ai = consumer_of(p, out);
 			struct xnode *a = ai >= 0 ? &p->nodes[ai] : NULL;
-			if (a && a->dep == DEP_DATA && a->node->n_inputs >= 1 && a->in[0] == out &&
-			    a->node->n_outputs == 1 && a->out[0] >= 0 && clamp_bounds(p, a, &lo, &hi)) {
-				s->act = ai;
-				a->absorbed = 1;
-				a->step = n->step;
-				p->values[out]->fused_away = 1;
-			}
+			float alo, ahi;
+			if (!a || a->dep != DEP_DATA || a->node->n_inputs < 1 || a->in[0] != out ||
+			    a->node->n_outputs != 1 || a->out[0] < 0 || !clamp_bounds(p, a, &alo, &ahi) ||
+			    fmaxf(lo, alo) > fminf(hi, ahi))
+				break;
+			lo = fmaxf(lo, alo);
+			hi = fminf(hi, ahi);
+			s->act = ai;
+			a->absorbed = 1;
+			a->step = n->step;
+			p->values[out]->fused_away = 1;
+			out = a->out[0];
 		}
 		if (s->bn >= 0)
 			p->nodes[s->bn].step = n->step;
@@ -620,6 +626,8 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 	return st;
 }
 
+static void classify(struct aimet_plan *p);
+
 /* ---- plan construction ---- */
 
 static const char *node_name(const struct aimet_node *n)
@@ -658,6 +666,10 @@ static int add_values(struct aimet_ctx *ctx, struct aimet_plan *p)
 		int v;
 		if (!name || !name[0])
 			return aimet_error(ctx, AIMET_ERR_FORMAT, "graph input %zu has no name", i);
+		if (!g->inputs[i].elem_type && g->inputs[i].raw_type.len)
+			return aimet_error(ctx, AIMET_ERR_UNSUPPORTED,
+			                   "input '%s' is not a tensor (sequence, map and optional values are "
+			                   "not supported)", name);
 		if ((v = aimet__value_find(p, name)) >= 0) {
 			if (p->values[v]->kind == V_INIT)
 				continue;   /* an initializer listed as input: a constant (its default) */
@@ -765,6 +777,10 @@ static int add_nodes(struct aimet_ctx *ctx, struct aimet_plan *p)
 			return aimet_error(ctx, AIMET_ERR_INVALID,
 			                   "graph output '%s' is not produced by any node, input or initializer",
 			                   name ? name : "");
+		if (!g->outputs[i].elem_type && g->outputs[i].raw_type.len)
+			return aimet_error(ctx, AIMET_ERR_UNSUPPORTED,
+			                   "output '%s' is not a tensor (sequence, map and optional values are "
+			                   "not supported)", name);
 		p->outputs[p->n_outputs++] = v;
 		p->values[v]->is_output = 1;
 	}
@@ -774,6 +790,8 @@ static int add_nodes(struct aimet_ctx *ctx, struct aimet_plan *p)
 /* Which values are known when: weights, shapes, or only at run time. */
 static void classify(struct aimet_plan *p)
 {
+	for (int i = 0; i < p->n_inputs; i++)
+		p->values[p->inputs[i]]->dep = p->values[p->inputs[i]]->spec ? DEP_SHAPE : DEP_DATA;
 	for (size_t k = 0; k < p->n_nodes; k++) {
 		struct xnode *n = &p->nodes[p->order[k]];
 		int dep = DEP_CONST;
@@ -886,11 +904,8 @@ int aimet_plan_new(struct aimet_ctx *ctx, const struct aimet_model *model,
 	return aimet__plan_new_impl(ctx, model, opts, 0, out);
 }
 
-void aimet_plan_free(struct aimet_plan *p)
+static void free_steps(struct aimet_plan *p)
 {
-	if (!p)
-		return;
-	aimet__unprepare(p);
 	for (size_t i = 0; i < p->n_steps; i++) {
 		struct xstep *s = &p->steps[i];
 		free(s->synth_in);
@@ -901,6 +916,45 @@ void aimet_plan_free(struct aimet_plan *p)
 		free(s->tout);
 	}
 	free(p->steps);
+	free(p->needed_mark);
+	p->steps = NULL;
+	p->needed_mark = NULL;
+	p->n_steps = 0;
+}
+
+int aimet__replan(struct aimet_ctx *ctx, struct aimet_plan *p)
+{
+	aimet__unprepare(p);
+	free_steps(p);
+	classify(p);
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		p->nodes[i].absorbed = 0;
+		p->nodes[i].step = -1;
+	}
+	for (size_t v = 0; v < p->n_values; v++) {
+		p->values[v]->fused_away = 0;
+		p->values[v]->step = -1;
+	}
+	/* keep the BN folds whose nodes still run; the others are computed at prepare */
+	for (size_t f = 0; f < p->n_folds;) {
+		const struct xbnfold *b = &p->folds[f];
+		if (p->nodes[b->conv].dep == DEP_DATA && p->nodes[b->bn].dep == DEP_DATA) {
+			p->nodes[b->bn].absorbed = 1;
+			p->values[p->nodes[b->conv].out[0]]->fused_away = 1;
+			f++;
+		} else {
+			p->folds[f] = p->folds[--p->n_folds];
+		}
+	}
+	return build_steps(ctx, p);
+}
+
+void aimet_plan_free(struct aimet_plan *p)
+{
+	if (!p)
+		return;
+	aimet__unprepare(p);
+	free_steps(p);
 	for (size_t i = 0; i < p->n_nodes; i++) {
 		free(p->nodes[i].in);
 		free(p->nodes[i].out);
@@ -919,7 +973,6 @@ void aimet_plan_free(struct aimet_plan *p)
 	free(p->inputs);
 	free(p->outputs);
 	free(p->folds);
-	free(p->needed_mark);
 	free(p->arena);
 	free(p->workspace);
 	free(p->input_copy);

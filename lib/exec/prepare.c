@@ -89,6 +89,20 @@ static int set_inputs(struct aimet_ctx *ctx, struct aimet_plan *p,
 						                   v->name, d, (long long)t->dims[d],
 						                   (long long)vi->dims[d].value);
 			aimet_tensor_set_shape(&v->t, t->dtype, t->ndim, t->dims);
+			if (v->spec) {
+				int st;
+				if (!t->data && aimet_tensor_numel(t) > 0)
+					return aimet_error(ctx, AIMET_ERR_INVALID,
+					                   "input '%s' is needed by value: give its data", v->name);
+				if ((st = aimet__value_own(ctx, v)))
+					return st;
+				if (t->dtype == AIMET_STRING || t->nbytes < v->t.nbytes)
+					return aimet_error(ctx, AIMET_ERR_UNSUPPORTED,
+					                   "input '%s': cannot use its value", v->name);
+				if (v->t.nbytes)
+					memcpy(v->t.data, t->data, v->t.nbytes);
+				continue;
+			}
 		} else {
 			int64_t dims[AIMET_MAX_DIMS];
 			if (!vi || !vi->elem_type || !vi->has_shape || vi->ndim > AIMET_MAX_DIMS)
@@ -102,6 +116,9 @@ static int set_inputs(struct aimet_ctx *ctx, struct aimet_plan *p,
 			}
 			aimet_tensor_set_shape(&v->t, vi->elem_type, vi->ndim, dims);
 		}
+		if (v->spec)
+			return aimet_error(ctx, AIMET_ERR_INVALID,
+			                   "input '%s' is needed by value: give its data", v->name);
 		v->t.data = NULL;
 	}
 	return AIMET_OK;
@@ -218,11 +235,12 @@ static int memory_plan(struct aimet_ctx *ctx, struct aimet_plan *p)
 	return AIMET_OK;
 }
 
-int aimet_plan_prepare(struct aimet_ctx *ctx, struct aimet_plan *p,
-                       const struct aimet_tensor *const *inputs)
+static int prepare_once(struct aimet_ctx *ctx, struct aimet_plan *p,
+                        const struct aimet_tensor *const *inputs)
 {
 	int st;
 	aimet__unprepare(p);
+	p->fail_node = -1;
 	p->ws_size = 0;
 	if ((st = set_inputs(ctx, p, inputs)))
 		return st;
@@ -233,8 +251,8 @@ int aimet_plan_prepare(struct aimet_ctx *ctx, struct aimet_plan *p,
 			continue;
 		if (n->dep == DEP_SHAPE)
 			st = aimet__fold_node(ctx, p, ni, 1);
-		else
-			st = step_infer(ctx, p, &p->steps[n->step]);
+		else if ((st = step_infer(ctx, p, &p->steps[n->step])))
+			p->fail_node = ni;
 		if (st)
 			goto fail;
 	}
@@ -262,6 +280,62 @@ int aimet_plan_prepare(struct aimet_ctx *ctx, struct aimet_plan *p,
 fail:
 	aimet__unprepare(p);
 	return st;
+}
+
+/* The graph inputs that node ni's run-time inputs are computed from, marked `spec` when their
+ * data is at hand; returns how many were newly marked. */
+static int specialize(struct aimet_plan *p, int ni, const struct aimet_tensor *const *inputs)
+{
+	int *stack = aimet_calloc(p->n_values, sizeof(int)), sp = 0, marked = 0;
+	unsigned char *seen = aimet_calloc(p->n_values, 1);
+	const struct xnode *n = &p->nodes[ni];
+	if (!stack || !seen) {
+		free(stack);
+		free(seen);
+		return 0;
+	}
+	for (int j = 0; j < n->node->n_inputs; j++)
+		if (n->in[j] >= 0 && !seen[n->in[j]]) {
+			seen[n->in[j]] = 1;
+			stack[sp++] = n->in[j];
+		}
+	while (sp) {
+		struct xvalue *v = p->values[stack[--sp]];
+		if (v->dep != DEP_DATA)
+			continue;
+		if (v->kind == V_INPUT) {
+			const struct aimet_tensor *t = inputs[v->input_index];
+			if (!v->spec && t && (t->data || aimet_tensor_numel(t) == 0)) {
+				v->spec = 1;
+				marked++;
+			}
+		} else if (v->producer >= 0) {
+			const struct xnode *pn = &p->nodes[v->producer];
+			for (int j = 0; j < pn->node->n_inputs; j++)
+				if (pn->in[j] >= 0 && !seen[pn->in[j]]) {
+					seen[pn->in[j]] = 1;
+					stack[sp++] = pn->in[j];
+				}
+		}
+	}
+	free(stack);
+	free(seen);
+	return marked;
+}
+
+int aimet_plan_prepare(struct aimet_ctx *ctx, struct aimet_plan *p,
+                       const struct aimet_tensor *const *inputs)
+{
+	for (;;) {
+		int st = prepare_once(ctx, p, inputs), st2;
+		/* an op that needs the value of a run-time input (Expand's shape, Range's limits fed
+		 * as graph inputs): compute that part at prepare time from the inputs' data */
+		if (st != AIMET_ERR_UNSUPPORTED || !inputs || p->fail_node < 0 ||
+		    !specialize(p, p->fail_node, inputs))
+			return st;
+		if ((st2 = aimet__replan(ctx, p)))
+			return st2;
+	}
 }
 
 int aimet_graph_infer_shapes(struct aimet_ctx *ctx, const struct aimet_model *model,

@@ -13,6 +13,10 @@ static int inputs_match(const struct aimet_plan *p, struct aimet_tensor *const *
 		if (a->dtype != b->dtype || a->ndim != b->ndim ||
 		    (a->ndim && memcmp(a->dims, b->dims, (size_t)a->ndim * sizeof(a->dims[0]))))
 			return 0;
+		/* inputs used by value: the plan holds for these contents only */
+		if (p->values[p->inputs[i]]->spec &&
+		    (!b->data || b->nbytes < a->nbytes || (a->nbytes && memcmp(a->data, b->data, a->nbytes))))
+			return 0;
 	}
 	return 1;
 }
@@ -24,6 +28,8 @@ static int bind_inputs(struct aimet_ctx *ctx, struct aimet_plan *p,
 	for (int i = 0; i < p->n_inputs; i++) {
 		struct xvalue *v = p->values[p->inputs[i]];
 		size_t es = aimet_dtype_size(inputs[i]->dtype), need;
+		if (v->spec)
+			continue;   /* bound at prepare time */
 		if (aimet_mul_size((size_t)aimet_tensor_numel(inputs[i]), es, &need) ||
 		    (need && (!inputs[i]->data || inputs[i]->nbytes < need)))
 			return aimet_error(ctx, AIMET_ERR_INVALID, "input '%s' has no data or too little",
@@ -33,7 +39,8 @@ static int bind_inputs(struct aimet_ctx *ctx, struct aimet_plan *p,
 	}
 	if (!p->hook) {
 		for (int i = 0; i < p->n_inputs; i++)
-			p->values[p->inputs[i]]->t.data = inputs[i]->data;
+			if (!p->values[p->inputs[i]]->spec)
+				p->values[p->inputs[i]]->t.data = inputs[i]->data;
 		return AIMET_OK;
 	}
 	/* a hook may modify values in place: give it copies, never the caller's tensors */
@@ -46,6 +53,8 @@ static int bind_inputs(struct aimet_ctx *ctx, struct aimet_plan *p,
 	}
 	for (int i = 0; i < p->n_inputs; i++) {
 		struct xvalue *v = p->values[p->inputs[i]];
+		if (v->spec)
+			continue;
 		v->t.data = p->input_copy + off;
 		if (v->t.nbytes)
 			memcpy(v->t.data, inputs[i]->data, v->t.nbytes);

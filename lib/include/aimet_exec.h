@@ -92,7 +92,7 @@ const struct aimet_tensor *aimet_plan_constant(const struct aimet_plan *p, const
 struct aimet_plan_step {
 	const struct aimet_node *node;      /* the model node computed (first of a fused group) */
 	const struct aimet_node *bn;        /* BatchNormalization folded into it, or NULL */
-	const struct aimet_node *act;       /* Relu/Clip fused into it, or NULL */
+	const struct aimet_node *act;       /* Relu/Clip fused into it (the last of a chain), or NULL */
 	const struct aimet_op *op;
 	int n_in, n_out;
 	struct aimet_tensor *const *in;     /* NULL entries for omitted optional inputs */

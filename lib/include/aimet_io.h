@@ -12,6 +12,9 @@
 
 /* Read a whole .npy file ("-" = stdin). *out is owned by the caller (aimet_tensor_free). */
 int aimet_npy_read(struct aimet_ctx *ctx, const char *path, struct aimet_tensor **out);
+/* The same from an open stream (left open; `name` for messages); fp NULL opens `name`. */
+int aimet_npy_read_fp(struct aimet_ctx *ctx, FILE *fp, const char *name,
+                      struct aimet_tensor **out);
 /* Write `t` atomically (temporary file + rename; "-" = stdout). Version 1.0 header unless the
  * header needs more room. Strings and complex types are refused. */
 int aimet_npy_write(struct aimet_ctx *ctx, const struct aimet_tensor *t, const char *path);
@@ -41,7 +44,8 @@ size_t aimet_npy_reader_row_bytes(const struct aimet_npy_reader *r);     /* byte
 int aimet_npy_read_rows(struct aimet_ctx *ctx, struct aimet_npy_reader *r, int64_t start,
                         int64_t count, void *dst);
 
-/* A tensor file by its kind: .npy (by magic) or an ONNX TensorProto .pb (anything else). */
+/* A tensor file by its kind: .npy (by magic) or an ONNX TensorProto .pb (anything else);
+ * "-" reads stdin whole and decides by its first bytes. */
 int aimet_tensor_read_file(struct aimet_ctx *ctx, const char *path, struct aimet_tensor **out);
 
 /* Element-wise conversion between numeric dtypes (float targets through double, integer
@@ -84,7 +88,9 @@ struct aimet_dataset_spec {
 
 /* Defaults: no sources, scale 1, no mean/std, all samples, batch 1. */
 void aimet_dataset_spec_init(struct aimet_dataset_spec *spec);
-void aimet_dataset_spec_clear(struct aimet_dataset_spec *spec);  /* frees owned names */
+/* Frees owned names and sets every names[i] to NULL; the other fields (paths, preprocessing,
+ * samples, batch) are kept, so a spec can be reused for another source. */
+void aimet_dataset_spec_clear(struct aimet_dataset_spec *spec);
 
 struct aimet_dataset;
 /* Opens every source, checks that shapes agree and counts samples (reading only headers for

@@ -147,7 +147,8 @@ int aimet_encodings_parse(struct aimet_ctx *ctx, const void *buf, size_t len, co
  * AIMET_ENC_DEFAULT_VERSION. Version 2.0.0 needs an ONNX storage type for every encoding
  * (bitwidths 2, 4, 8, 16, 32); per-channel entries with an unknown axis are written with axis 0
  * (the output channel of Conv/Gemm weights; aimet_encodings_resolve fills the real axis).
- * Entries of unknown kind go to activation_encodings in 0.6.1 and 1.0.0. */
+ * Entries of unknown kind go to activation_encodings in 0.6.1 and 1.0.0. A one-channel
+ * per-channel entry reads back from 0.6.1 as per-tensor (the format cannot tell them apart). */
 int aimet_encodings_dump(struct aimet_ctx *ctx, const struct aimet_encodings *e, int version,
                          char **out);
 /* Write to a file atomically ("-" = stdout). */

@@ -57,10 +57,12 @@ void aimet_dataset_spec_init(struct aimet_dataset_spec *spec)
 
 void aimet_dataset_spec_clear(struct aimet_dataset_spec *spec)
 {
-	if (spec->owned_names)
-		for (int i = 0; i < AIMET_DATASET_MAX_INPUTS; i++)
+	for (int i = 0; i < AIMET_DATASET_MAX_INPUTS; i++) {
+		if (spec->owned_names)
 			free((void *)spec->names[i]);
-	aimet_dataset_spec_init(spec);
+		spec->names[i] = NULL;
+	}
+	spec->owned_names = 0;
 }
 
 static int has_suffix(const char *s, const char *suf)
@@ -74,12 +76,6 @@ static int sniff_npy(const char *path)
 	FILE *f;
 	unsigned char m[6];
 	int yes = 0;
-	if (!strcmp(path, "-")) {
-		int c = getc(stdin);
-		if (c != EOF)
-			ungetc(c, stdin);
-		return c == 0x93;
-	}
 	if ((f = fopen(path, "rb"))) {
 		yes = fread(m, 1, 6, f) == 6 && !memcmp(m, "\x93NUMPY", 6);
 		fclose(f);
@@ -87,8 +83,51 @@ static int sniff_npy(const char *path)
 	return yes;
 }
 
+/* stdin can be read once only, and the .pb reader takes it from the descriptor: read it all
+ * here (growing with the data) and parse from memory. */
+static int read_stdin_tensor(struct aimet_ctx *ctx, struct aimet_tensor **out)
+{
+	size_t cap = 1 << 16, len = 0;
+	uint8_t *buf = malloc(cap);
+	int rc;
+	if (!buf)
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	for (;;) {
+		size_t k = fread(buf + len, 1, cap - len, stdin);
+		len += k;
+		if (len < cap) {
+			if (ferror(stdin)) {
+				free(buf);
+				return aimet_error(ctx, AIMET_ERR_IO, "cannot read '-': %s", strerror(errno));
+			}
+			break;
+		}
+		if (cap > ((size_t)1 << 40) || aimet_grow((void **)&buf, &cap, cap + 1, 1)) {
+			free(buf);
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "cannot read '-': out of memory");
+		}
+	}
+	if (len >= 6 && !memcmp(buf, "\x93NUMPY", 6)) {
+		FILE *f = fmemopen(buf, len, "rb");
+		if (!f) {
+			free(buf);
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		}
+		rc = aimet_npy_read_fp(ctx, f, "-", out);
+		fclose(f);
+	} else {
+		rc = aimet_tensor_parse_pb(ctx, buf, len, out);
+		if (rc < 0)
+			aimet_error_prefix(ctx, rc, "cannot read '-'");
+	}
+	free(buf);
+	return rc;
+}
+
 int aimet_tensor_read_file(struct aimet_ctx *ctx, const char *path, struct aimet_tensor **out)
 {
+	if (!strcmp(path, "-"))
+		return read_stdin_tensor(ctx, out);
 	if (has_suffix(path, ".npy") || sniff_npy(path))
 		return aimet_npy_read(ctx, path, out);
 	return aimet_tensor_read_pb(ctx, path, out);

@@ -239,7 +239,9 @@ void aimet_npy_close(struct aimet_npy_reader *r)
 	free(r);
 }
 
-static int open_stream(struct aimet_ctx *ctx, const char *path, struct aimet_npy_reader **out)
+/* `given`: an already open stream (not closed by us), or NULL to open `path`. */
+static int open_stream(struct aimet_ctx *ctx, const char *path, FILE *given,
+                       struct aimet_npy_reader **out)
 {
 	struct aimet_npy_reader *r;
 	unsigned char pre[12];
@@ -253,7 +255,9 @@ static int open_stream(struct aimet_ctx *ctx, const char *path, struct aimet_npy
 		free(r);
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
 	}
-	if (!strcmp(path, "-")) {
+	if (given) {
+		r->fp = given;
+	} else if (!strcmp(path, "-")) {
 		r->fp = stdin;
 	} else {
 		r->fp = fopen(path, "rb");
@@ -265,7 +269,7 @@ static int open_stream(struct aimet_ctx *ctx, const char *path, struct aimet_npy
 		}
 	}
 	r->file_size = -1;
-	if (fstat(fileno(r->fp), &st) == 0) {
+	if (fileno(r->fp) >= 0 && fstat(fileno(r->fp), &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			aimet_npy_close(r);
 			return aimet_error(ctx, AIMET_ERR_IO, "cannot read '%s': is a directory", path);
@@ -349,7 +353,7 @@ static int open_stream(struct aimet_ctx *ctx, const char *path, struct aimet_npy
 
 int aimet_npy_open(struct aimet_ctx *ctx, const char *path, struct aimet_npy_reader **r)
 {
-	return open_stream(ctx, path, r);
+	return open_stream(ctx, path, NULL, r);
 }
 
 int aimet_npy_reader_dtype(const struct aimet_npy_reader *r) { return r->dtype; }
@@ -431,13 +435,15 @@ static int read_stream_all(struct aimet_ctx *ctx, struct aimet_npy_reader *r, vo
 	return AIMET_OK;
 }
 
-int aimet_npy_read(struct aimet_ctx *ctx, const char *path, struct aimet_tensor **out)
+int aimet_npy_read_fp(struct aimet_ctx *ctx, FILE *fp, const char *name,
+                      struct aimet_tensor **out)
 {
 	struct aimet_npy_reader *r;
 	struct aimet_tensor *t;
+	const char *path = name ? name : "-";
 	int rc;
 	*out = NULL;
-	if ((rc = aimet_npy_open(ctx, path, &r)) < 0)
+	if ((rc = open_stream(ctx, path, fp, &r)) < 0)
 		return rc;
 	t = aimet_tensor_new(NULL, r->dtype, r->ndim, r->dims);
 	if (!t) {
@@ -465,6 +471,11 @@ int aimet_npy_read(struct aimet_ctx *ctx, const char *path, struct aimet_tensor 
 	}
 	*out = t;
 	return AIMET_OK;
+}
+
+int aimet_npy_read(struct aimet_ctx *ctx, const char *path, struct aimet_tensor **out)
+{
+	return aimet_npy_read_fp(ctx, NULL, path, out);
 }
 
 /* ---- writing ---- */

@@ -573,14 +573,21 @@ int aimet_graph_add_node(struct aimet_ctx *ctx, struct aimet_graph *g, size_t po
 
 int aimet_graph_rename_uses(struct aimet_graph *g, const char *from, const char *to)
 {
-	for (size_t i = 0; i < g->n_nodes; i++)
-		for (int j = 0; j < g->nodes[i]->n_inputs; j++)
-			if (str_eq(g->nodes[i]->inputs[j], from) && set_name(&g->nodes[i]->inputs[j], to))
-				return AIMET_ERR_NOMEM;
-	for (size_t i = 0; i < g->n_outputs; i++)
-		if (str_eq(g->outputs[i].name, from) && set_name(&g->outputs[i].name, to))
-			return AIMET_ERR_NOMEM;
-	return AIMET_OK;
+	/* copies: the arguments may be strings of the graph that get replaced on the way */
+	char *f = strdup(from), *t = strdup(to);
+	int rc = AIMET_OK;
+	if (!f || !t)
+		rc = AIMET_ERR_NOMEM;
+	for (size_t i = 0; !rc && i < g->n_nodes; i++)
+		for (int j = 0; !rc && j < g->nodes[i]->n_inputs; j++)
+			if (str_eq(g->nodes[i]->inputs[j], f))
+				rc = set_name(&g->nodes[i]->inputs[j], t);
+	for (size_t i = 0; !rc && i < g->n_outputs; i++)
+		if (str_eq(g->outputs[i].name, f))
+			rc = set_name(&g->outputs[i].name, t);
+	free(f);
+	free(t);
+	return rc;
 }
 
 /* Rename `from` to `to` in the inputs of every node except `skip`. */
@@ -751,12 +758,10 @@ int aimet_graph_replace_initializer(struct aimet_ctx *ctx, struct aimet_graph *g
 int aimet_graph_remove_initializer(struct aimet_graph *g, const char *name)
 {
 	size_t idx;
-	if (!aimet_graph_find_initializer(g, name, &idx))
+	struct aimet_tensor *t = aimet_graph_find_initializer(g, name, &idx);
+	if (!t)
 		return 0;
-	aimet_tensor_free(g->initializers[idx]);
-	memmove(&g->initializers[idx], &g->initializers[idx + 1],
-	        (g->n_initializers - idx - 1) * sizeof(*g->initializers));
-	g->n_initializers--;
+	/* `name` may be the tensor's own name: drop the input entry before freeing it */
 	for (size_t i = 0; i < g->n_inputs; i++)
 		if (str_eq(g->inputs[i].name, name)) {
 			aimet_value_info_clear(&g->inputs[i]);
@@ -764,6 +769,10 @@ int aimet_graph_remove_initializer(struct aimet_graph *g, const char *name)
 			g->n_inputs--;
 			break;
 		}
+	memmove(&g->initializers[idx], &g->initializers[idx + 1],
+	        (g->n_initializers - idx - 1) * sizeof(*g->initializers));
+	g->n_initializers--;
+	aimet_tensor_free(t);
 	return 1;
 }
 

@@ -17,39 +17,58 @@ static void valid_range(int64_t base, int64_t step, int64_t size, int64_t run, i
 	*hi = h;
 }
 
-AIMET_KERNEL_CLONES
+/* One output row's run of the panel: r[i] = xr[iw0 + i*SW], zero outside [lo, hi). Runs are
+ * short (one output row), so plain loops beat library calls here. */
+static inline __attribute__((always_inline)) void im2col_run(float *restrict r, const float *restrict xr,
+                                                           int64_t iw0, int64_t SW, int64_t lo,
+                                                           int64_t hi, int64_t run)
+{
+	for (int64_t i = 0; i < lo; i++)
+		r[i] = 0;
+	if (SW == 1)
+		for (int64_t i = lo; i < hi; i++)
+			r[i] = xr[iw0 + i];
+	else
+		for (int64_t i = lo; i < hi; i++)
+			r[i] = xr[iw0 + i * SW];
+	for (int64_t i = hi; i < run; i++)
+		r[i] = 0;
+}
+
+AIMET_KERNEL_CLONES __attribute__((optimize("no-tree-loop-distribute-patterns")))
 void aimet_im2col_panel(const struct aimet_conv2d *g, const float *x, int64_t p0, int64_t np,
                         float *col)
 {
 	const int64_t H = g->H, W = g->W, OW = g->OW, SW = g->SW;
-	for (int64_t c = 0; c < g->C; c++)
-		for (int64_t kh = 0; kh < g->KH; kh++)
-			for (int64_t kw = 0; kw < g->KW; kw++) {
+	for (int64_t kw = 0; kw < g->KW; kw++) {
+		/* the valid columns of a whole output row depend on kw only: no division per run */
+		int64_t base = kw * g->DW - g->PW, flo, fhi;
+		valid_range(base, SW, W, OW, &flo, &fhi);
+		for (int64_t c = 0; c < g->C; c++)
+			for (int64_t kh = 0; kh < g->KH; kh++) {
 				float *restrict row = col + ((c * g->KH + kh) * g->KW + kw) * np;
+				const float *xc = x + c * H * W;
 				int64_t oh = p0 / OW, ow = p0 % OW;
 				for (int64_t p = 0; p < np;) {
 					int64_t run = OW - ow < np - p ? OW - ow : np - p;
 					int64_t ih = oh * g->SH - g->PH + kh * g->DH;
 					float *restrict r = row + p;
 					if (ih < 0 || ih >= H) {
-						memset(r, 0, (size_t)run * sizeof(float));
+						for (int64_t i = 0; i < run; i++)
+							r[i] = 0;
+					} else if (ow == 0 && run == OW) {
+						im2col_run(r, xc + ih * W, base, SW, flo, fhi, run);
 					} else {
-						const float *restrict xr = x + (c * H + ih) * W;
-						int64_t iw0 = ow * SW - g->PW + kw * g->DW, lo, hi;
+						int64_t iw0 = ow * SW + base, lo, hi;
 						valid_range(iw0, SW, W, run, &lo, &hi);
-						memset(r, 0, (size_t)lo * sizeof(float));
-						if (SW == 1)
-							memcpy(r + lo, xr + iw0 + lo, (size_t)(hi - lo) * sizeof(float));
-						else
-							for (int64_t i = lo; i < hi; i++)
-								r[i] = xr[iw0 + i * SW];
-						memset(r + hi, 0, (size_t)(run - hi) * sizeof(float));
+						im2col_run(r, xc + ih * W, iw0, SW, lo, hi, run);
 					}
 					p += run;
 					ow = 0;
 					oh++;
 				}
 			}
+	}
 }
 
 AIMET_KERNEL_CLONES

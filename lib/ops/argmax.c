@@ -244,87 +244,97 @@ static void topk_ref(struct aimet_op_ctx *c)
 		}
 }
 
-struct topk_item { struct key k; int64_t idx; };
-
 struct topk_job {
 	struct aimet_op_ctx *c;
 	struct topk_geom g;
-	struct topk_item *ws;   /* d items per thread chunk */
 	int integer;
 };
 
-/* Sift-down in a heap whose root is the element that comes LAST in output order, so the
- * heap keeps the best k seen so far. */
-static void sift(struct topk_item *h, int64_t n, int64_t i, int integer, int largest)
+/* The fast kernel keeps, per row, a heap of the best k indices seen so far, stored in the
+ * row's own slots of the indices output (stride `inner`), so it needs no workspace; the heap's
+ * root is the index that comes LAST in output order. */
+struct topk_row {
+	const struct aimet_tensor *x;
+	int64_t *h, hs, base, inner;   /* heap slot i is h[i * hs]; element j is x[base + j*inner] */
+	int integer, largest;
+};
+
+static inline int row_before(const struct topk_row *r, int64_t ia, int64_t ib)
 {
+	return topk_before(get_key(r->x, r->integer, r->base + ia * r->inner), ia,
+	                   get_key(r->x, r->integer, r->base + ib * r->inner), ib, r->integer,
+	                   r->largest);
+}
+
+static void sift_down(const struct topk_row *r, int64_t n, int64_t i)
+{
+	int64_t *h = r->h, hs = r->hs;
 	for (;;) {
-		int64_t l = 2 * i + 1, r = l + 1, w = i;
-		if (l < n && topk_before(h[w].k, h[w].idx, h[l].k, h[l].idx, integer, largest))
+		int64_t l = 2 * i + 1, rr = l + 1, w = i, t;
+		if (l < n && row_before(r, h[w * hs], h[l * hs]))
 			w = l;
-		if (r < n && topk_before(h[w].k, h[w].idx, h[r].k, h[r].idx, integer, largest))
-			w = r;
+		if (rr < n && row_before(r, h[w * hs], h[rr * hs]))
+			w = rr;
 		if (w == i)
 			return;
-		struct topk_item t = h[i];
-		h[i] = h[w];
-		h[w] = t;
+		t = h[i * hs];
+		h[i * hs] = h[w * hs];
+		h[w * hs] = t;
 		i = w;
 	}
 }
 
-static void topk_rows(void *arg, int64_t b, int64_t e, struct topk_item *h)
+static void topk_rows(void *arg, int64_t b, int64_t e)
 {
 	const struct topk_job *j = arg;
 	const struct topk_geom *g = &j->g;
 	const struct aimet_tensor *x = j->c->in[0];
 	struct aimet_tensor *v = j->c->out[0];
-	int64_t *ix = j->c->out[1]->data;
 	size_t es = aimet_dtype_size(x->dtype);
-	int integer = j->integer, lg = g->largest;
+	struct topk_row r;
+	r.x = x;
+	r.hs = g->inner;
+	r.inner = g->inner;
+	r.integer = j->integer;
+	r.largest = g->largest;
 	for (int64_t u = b; u < e; u++) {
-		int64_t o = u / g->inner, in = u % g->inner;
-		int64_t base = o * g->d * g->inner + in, obase = o * g->k * g->inner + in, n = 0;
+		int64_t o = u / g->inner, in = u % g->inner, obase = o * g->k * g->inner + in, n = 0;
+		int64_t *h = (int64_t *)j->c->out[1]->data + obase;
+		r.h = h;
+		r.base = o * g->d * g->inner + in;
 		if (g->k == 0)
 			continue;
 		for (int64_t i = 0; i < g->d; i++) {
-			struct topk_item it = { get_key(x, integer, base + i * g->inner), i };
 			if (n < g->k) {
-				/* sift up */
 				int64_t p = n++;
-				h[p] = it;
-				while (p > 0 && topk_before(h[(p - 1) / 2].k, h[(p - 1) / 2].idx, h[p].k,
-				                            h[p].idx, integer, lg)) {
-					struct topk_item t = h[p];
-					h[p] = h[(p - 1) / 2];
-					h[(p - 1) / 2] = t;
+				h[p * r.hs] = i;
+				while (p > 0 && row_before(&r, h[(p - 1) / 2 * r.hs], h[p * r.hs])) {
+					int64_t t = h[p * r.hs];
+					h[p * r.hs] = h[(p - 1) / 2 * r.hs];
+					h[(p - 1) / 2 * r.hs] = t;
 					p = (p - 1) / 2;
 				}
-			} else if (topk_before(it.k, it.idx, h[0].k, h[0].idx, integer, lg)) {
-				h[0] = it;
-				sift(h, n, 0, integer, lg);
+			} else if (row_before(&r, i, h[0])) {
+				h[0] = i;
+				sift_down(&r, n, 0);
 			}
 		}
-		/* pop the last-in-order root to the back: the heap array ends up sorted */
+		/* move the last-in-order root to the back, repeatedly: the slots end up sorted */
 		for (int64_t m = n - 1; m > 0; m--) {
-			struct topk_item t = h[0];
-			h[0] = h[m];
-			h[m] = t;
-			sift(h, m, 0, integer, lg);
+			int64_t t = h[0];
+			h[0] = h[m * r.hs];
+			h[m * r.hs] = t;
+			sift_down(&r, m, 0);
 		}
-		for (int64_t r = 0; r < n; r++) {
-			int64_t at = obase + r * g->inner;
-			memcpy((char *)v->data + (size_t)at * es,
-			       (const char *)x->data + (size_t)(base + h[r].idx * g->inner) * es, es);
-			ix[at] = h[r].idx;
-		}
+		for (int64_t q = 0; q < n; q++)
+			memcpy((char *)v->data + (size_t)(obase + q * g->inner) * es,
+			       (const char *)x->data + (size_t)(r.base + h[q * r.hs] * g->inner) * es, es);
 	}
 }
 
-/* Chunks of rows, each with its own slice of the workspace. */
 static void topk_run(struct aimet_op_ctx *c)
 {
 	struct topk_job j;
-	int64_t rows, nthr, per = 0;
 	j.c = c;
 	j.integer = is_int(c->in[0]->dtype);
 	if (run_geom(c, &j.g)) {
@@ -332,43 +342,8 @@ static void topk_run(struct aimet_op_ctx *c)
 		memset(c->out[1]->data, 0, c->out[1]->nbytes);
 		return;
 	}
-	rows = j.g.outer * j.g.inner;
-	if (!rows || !j.g.k)
-		return;
-	per = j.g.k * (int64_t)sizeof(struct topk_item);
-	nthr = c->workspace ? (int64_t)c->workspace_size / per : 0;
-	if (nthr < 1) {   /* no workspace: the quadratic reference still gives the answer */
-		topk_ref(c);
-		return;
-	}
-	if (nthr > c->threads)
-		nthr = c->threads;
-	if (nthr > rows)
-		nthr = rows;
-	if (rows * j.g.d < 2 * GRAIN)
-		nthr = 1;
-	j.ws = c->workspace;
-#pragma omp parallel for num_threads((int)nthr) schedule(static, 1) if (nthr > 1)
-	for (int64_t t = 0; t < nthr; t++) {
-		int64_t q = rows / nthr, r = rows % nthr;
-		int64_t b = q * t + (t < r ? t : r), e = b + q + (t < r);
-		topk_rows(&j, b, e, j.ws + t * j.g.k);
-	}
-}
-
-static int topk_prepare(struct aimet_op_ctx *c)
-{
-	struct topk_geom g;
-	size_t bytes;
-	int st;
-	if ((st = topk_geom(c, c->in[0], &g)))
-		return st;
-	if (aimet_mul_size((size_t)(g.k ? g.k : 1) * sizeof(struct topk_item),
-	                   (size_t)(c->threads > 0 ? c->threads : 1), &bytes))
-		return aimet_op_error(c, AIMET_ERR_NOMEM, "workspace size overflows");
-	if (bytes > c->workspace_size)
-		c->workspace_size = bytes;
-	return AIMET_OK;
+	aimet_parallel_range(c->threads, j.g.outer * j.g.inner, 1 + GRAIN / (j.g.d ? j.g.d : 1),
+	                     topk_rows, &j);
 }
 
 const struct aimet_op aimet_op_ArgMax = {
@@ -378,6 +353,5 @@ const struct aimet_op aimet_op_ArgMin = {
 	.op_type = "ArgMin", .domain = "", .infer = arg_infer, .run = argmin_run, .ref = argmin_ref,
 };
 const struct aimet_op aimet_op_TopK = {
-	.op_type = "TopK", .domain = "", .infer = topk_infer, .prepare = topk_prepare,
-	.run = topk_run, .ref = topk_ref,
+	.op_type = "TopK", .domain = "", .infer = topk_infer, .run = topk_run, .ref = topk_ref,
 };

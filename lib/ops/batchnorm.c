@@ -1,6 +1,10 @@
 /* batchnorm.c: BatchNormalization (opsets 7-15) — inference as a per-channel scale and shift
  * folded in prepare, training mode (batch statistics, running-stat outputs) in the reference. */
+/* O3 and no-trapping-math let GCC vectorise the row loops at the project's -O2; fp-contract=off
+ * keeps every target clone and the scalar tail bitwise alike. */
+#pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "nn_util.h"
+#include "aimet_kernels.h"
 
 #include <stdlib.h>
 
@@ -177,6 +181,18 @@ static void bn_ref_training(struct aimet_op_ctx *c)
 	}
 }
 
+AIMET_KERNEL_CLONES static void bn_plane(const float *xs, float *ys, int64_t n, float k, float d,
+                                         int clamp, float lo, float hi)
+{
+	if (clamp) {
+		for (int64_t i = 0; i < n; i++)
+			ys[i] = nn_clampf(xs[i] * k + d, lo, hi);
+	} else {
+		for (int64_t i = 0; i < n; i++)
+			ys[i] = xs[i] * k + d;
+	}
+}
+
 static void bn_run(struct aimet_op_ctx *c)
 {
 	const struct aimet_tensor *x = c->in[0];
@@ -220,14 +236,7 @@ static void bn_run(struct aimet_op_ctx *c)
 	for (int64_t pl = 0; pl < planes; pl++) {
 		const float *xs = xp + pl * inner;
 		float *ys = yp + pl * inner;
-		float k = a[pl % ch], d = b[pl % ch];
-		if (clamp) {
-			for (int64_t i = 0; i < inner; i++)
-				ys[i] = nn_clampf(xs[i] * k + d, lo, hi);
-		} else {
-			for (int64_t i = 0; i < inner; i++)
-				ys[i] = xs[i] * k + d;
-		}
+		bn_plane(xs, ys, inner, a[pl % ch], b[pl % ch], clamp, lo, hi);
 	}
 }
 

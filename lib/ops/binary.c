@@ -58,7 +58,7 @@ static float f32_op(int op, float a, float b, int fmod_)
 	case B_SUB: return E_SUB(a, b);
 	case B_MUL: return E_MUL(a, b);
 	case B_DIV: return E_DIV(a, b);
-	case B_POW: return powf(a, b);
+	case B_POW: return b == 2.0f ? a * a : powf(a, b);   /* x*x is the exact rounding */
 	case B_MOD: return fmod_ ? fmodf(a, b) : pymodf(a, b);
 	case B_MAX: return E_MAX(a, b);
 	case B_MIN: return E_MIN(a, b);
@@ -79,7 +79,7 @@ static double f64_op(int op, double a, double b, int fmod_)
 	case B_SUB: return E_SUB(a, b);
 	case B_MUL: return E_MUL(a, b);
 	case B_DIV: return E_DIV(a, b);
-	case B_POW: return pow(a, b);
+	case B_POW: return b == 2.0 ? a * a : pow(a, b);
 	case B_MOD: return fmod_ ? fmod(a, b) : pymod(a, b);
 	case B_MAX: return E_MAX(a, b);
 	case B_MIN: return E_MIN(a, b);
@@ -351,6 +351,7 @@ ROW_F(div, E_DIV(x0, x1))
 ROW_F(max, E_MAX(x0, x1))
 ROW_F(min, E_MIN(x0, x1))
 ROW_F(prelu, E_PRELU(x0, x1))
+ROW_F(square, ((void)x1, x0 * x0))
 
 typedef void (*row_fn)(const float *, int, const float *, int, float *, int64_t, float, float);
 
@@ -455,6 +456,9 @@ static void f32_bcast_run(int threads, int op, int fmod_, int clamp, float lo, f
 	j.hi = hi;
 	j.cmp = y->dtype == AIMET_BOOL ? cmp_for(op) : NULL;
 	j.row = y->dtype == AIMET_BOOL ? NULL : row_for(op, clamp);
+	/* Pow by a scalar 2 (LayerNorm exported as primitives) squares, as f32_op does */
+	if (op == B_POW && aimet_tensor_numel(b) == 1 && ((const float *)b->data)[0] == 2.0f)
+		j.row = row_square;
 	aimet_parallel_range(threads, j.bc.numel, j.row || j.cmp ? 32768 : 4096, bjob_range, &j);
 }
 

@@ -49,9 +49,13 @@ static int castlike_infer(struct aimet_op_ctx *c)
 	return cast_common(c, c->in[1]->dtype);
 }
 
-/* Shortest decimal that reads back as the same float32 (as numpy prints it). */
+/* Shortest decimal that reads back as the same float32, spelled as numpy prints it (which the
+ * ONNX node tests follow): positional between 1e-4 and 1e16 with a ".0" on whole numbers,
+ * scientific outside. */
 static void format_float(char *buf, size_t len, float v)
 {
+	int prec = 1, e10;
+	char *e;
 	if (isnan(v)) {
 		snprintf(buf, len, "NaN");
 		return;
@@ -60,10 +64,47 @@ static void format_float(char *buf, size_t len, float v)
 		snprintf(buf, len, v < 0 ? "-INF" : "INF");
 		return;
 	}
-	for (int prec = 1; prec <= 9; prec++) {
-		snprintf(buf, len, "%.*g", prec, (double)v);
+	if (v == 0) {
+		snprintf(buf, len, signbit(v) ? "-0.0" : "0.0");
+		return;
+	}
+	for (; prec < 9; prec++) {
+		snprintf(buf, len, "%.*e", prec - 1, (double)v);
 		if (strtof(buf, NULL) == v)
 			break;
+	}
+	snprintf(buf, len, "%.*e", prec - 1, (double)v);
+	e = strchr(buf, 'e');
+	e10 = e ? atoi(e + 1) : 0;
+	if (fabsf(v) >= 1e-4f && fabsf(v) < 1e16f) {
+		/* positional from the shortest digits, zero-padded: 123456790.0, 0.00012 */
+		char digits[16], out[64];
+		int nd = 0, k = 0;
+		for (const char *p = buf; *p && *p != 'e'; p++)
+			if (*p >= '0' && *p <= '9' && nd < 15)
+				digits[nd++] = *p;
+		if (v < 0)
+			out[k++] = '-';
+		if (e10 < 0) {
+			out[k++] = '0';
+			out[k++] = '.';
+			for (int i = 0; i < -e10 - 1; i++)
+				out[k++] = '0';
+			for (int i = 0; i < nd; i++)
+				out[k++] = digits[i];
+		} else {
+			for (int i = 0; i <= e10 || i < nd; i++) {
+				if (i == e10 + 1)
+					out[k++] = '.';
+				out[k++] = i < nd ? digits[i] : '0';
+			}
+			if (nd <= e10 + 1) {
+				out[k++] = '.';
+				out[k++] = '0';
+			}
+		}
+		out[k] = 0;
+		snprintf(buf, len, "%s", out);
 	}
 }
 

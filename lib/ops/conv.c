@@ -5,6 +5,7 @@
 #include "aimet_ops.h"
 #include "conv_attr.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -25,12 +26,13 @@ struct conv_geom {
 	int has_bias;
 };
 
-enum { ALG_REF, ALG_DEPTHWISE, ALG_1X1, ALG_IM2COL };
+enum { ALG_REF, ALG_DEPTHWISE, ALG_1X1, ALG_IM2COL, ALG_TAPS };
 
 struct conv_state {
 	int alg;
 	int slots;              /* threads the workspace holds scratch for */
-	int64_t np;             /* im2col: output pixels per panel */
+	int64_t np;             /* im2col: output pixels per panel; taps: output rows per task */
+	size_t shared_floats;   /* taps: repacked weights at the start of the workspace */
 	size_t slot_floats;     /* floats of scratch per thread */
 	struct aimet_conv2d g2; /* 2-D view (1-D as H = 1), per group */
 };
@@ -156,6 +158,36 @@ static int slot_count(const struct aimet_op_ctx *c)
 	return n < 1 ? 1 : n > MAX_SLOTS ? MAX_SLOTS : n;
 }
 
+/* Stride-1 convolutions with enough channels skip im2col: over an output grid as wide as the
+ * padded input (Wp), tap (kh, kw) of every output pixel reads the padded input at a fixed
+ * offset, so each tap is one GEMM straight on a padded copy of a few input rows (K = Cg),
+ * accumulated; the extra (KW-1)*DW columns per row are computed and dropped. A task is a
+ * block of output rows of one (image, group), sized so its buffers stay in L2. */
+#define TAPS_MIN_CG 8
+static int taps_plan(const struct conv_geom *g, struct conv_state *s)
+{
+	const struct aimet_conv2d *v = &s->g2;
+	int64_t Wp = v->OW + (v->KW - 1) * v->DW, halo = (v->KH - 1) * v->DH, tail = (v->KW - 1) * v->DW;
+	int64_t budget = PANEL_BYTES / (int64_t)sizeof(float), R, items = g->N * g->G, want;
+	if (v->SH != 1 || v->SW != 1 || g->k_sz < 2 || g->Cg < TAPS_MIN_CG)
+		return 0;
+	R = (budget - g->Cg * halo * Wp - tail) / ((g->Cg + g->Mg) * Wp);
+	if (R < 1)
+		R = 1;
+	if (R > v->OH)
+		R = v->OH;
+	want = items >= 8 ? 1 : (8 + items - 1) / (items > 0 ? items : 1);
+	if (want > 1 && R > (v->OH + want - 1) / want)
+		R = (v->OH + want - 1) / want;
+	/* rows too wide for any sensible buffer: im2col panels are bounded, use them */
+	if ((g->Cg * (R + halo) + g->Mg * R) * Wp > 16 * budget)
+		return 0;
+	s->np = R;
+	s->slot_floats = (size_t)(g->Cg * (R + halo) * Wp + tail + g->Mg * R * Wp);
+	s->shared_floats = (size_t)(g->M * g->Cg * g->k_sz);
+	return 1;
+}
+
 static int conv_prepare(struct aimet_op_ctx *c)
 {
 	struct conv_geom g;
@@ -181,6 +213,8 @@ static int conv_prepare(struct aimet_op_ctx *c)
 	} else if (unit) {
 		s->alg = ALG_1X1;
 		s->slot_floats = 0;
+	} else if (taps_plan(&g, s)) {
+		s->alg = ALG_TAPS;
 	} else {
 		int64_t K = g.Cg * g.k_sz, np = PANEL_BYTES / (int64_t)sizeof(float) / K;
 		np = np / 16 * 16;
@@ -192,7 +226,9 @@ static int conv_prepare(struct aimet_op_ctx *c)
 		s->np = np;
 		s->slot_floats = (size_t)(K * np);
 	}
-	if (aimet_mul_size(s->slot_floats, (size_t)s->slots * sizeof(float), &bytes))
+	if (aimet_mul_size(s->slot_floats, (size_t)s->slots, &bytes) ||
+	    aimet_add_size(bytes, s->shared_floats, &bytes) ||
+	    aimet_mul_size(bytes, sizeof(float), &bytes))
 		return aimet_op_error(c, AIMET_ERR_NOMEM, "workspace size overflows");
 	c->workspace_size = bytes;
 	return AIMET_OK;
@@ -338,6 +374,69 @@ static void run_im2col(struct aimet_op_ctx *c, const struct conv_geom *g, const 
 	}
 }
 
+static void run_taps(struct aimet_op_ctx *c, const struct conv_geom *g, const struct conv_state *s)
+{
+	const float *x = c->in[0]->data, *w = c->in[1]->data;
+	const float *b = g->has_bias ? c->in[2]->data : NULL;
+	float *y = c->out[0]->data, *wt = c->workspace, *ws = wt + s->shared_floats;
+	const struct aimet_conv2d *v = &s->g2;
+	const int64_t Cg = g->Cg, Mg = g->Mg, ksz = g->k_sz, R = s->np;
+	const int64_t Wp = v->OW + (v->KW - 1) * v->DW, halo = (v->KH - 1) * v->DH;
+	const int64_t tail = (v->KW - 1) * v->DW, OHW = v->OH * v->OW;
+	int64_t blocks = (v->OH + R - 1) / R, tasks = g->N * g->G * blocks;
+	int nt = aimet_kernel_threads(2.0 * (double)g->N * (double)g->M * (double)OHW * (double)(Cg * ksz),
+	                              tasks, c->threads < s->slots ? c->threads : s->slots);
+	/* weights as [group][tap][Mg][Cg]: each tap's matrix contiguous for sgemm */
+	for (int64_t m = 0; m < g->M; m++) {
+		int64_t grp = m / Mg, mm = m % Mg;
+		for (int64_t ci = 0; ci < Cg; ci++)
+			for (int64_t t = 0; t < ksz; t++)
+				wt[((grp * ksz + t) * Mg + mm) * Cg + ci] = w[(m * Cg + ci) * ksz + t];
+	}
+	aimet_blas_single_thread();
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
+	for (int64_t task = 0; task < tasks; task++) {
+		int64_t rb = task % blocks, it = task / blocks, n = it / g->G, grp = it % g->G;
+		int64_t r0 = rb * R, rows = v->OH - r0 < R ? v->OH - r0 : R, Rp = rows + halo;
+		float *xp = ws + (size_t)omp_get_thread_num() * s->slot_floats;
+		float *yt = xp + Cg * Rp * Wp + tail;
+		const float *xg = x + (n * g->C + grp * Cg) * v->H * v->W;
+		for (int64_t ci = 0; ci < Cg; ci++)
+			for (int64_t rr = 0; rr < Rp; rr++) {
+				float *d = xp + (ci * Rp + rr) * Wp;
+				int64_t ih = r0 + rr - v->PH;
+				if (ih < 0 || ih >= v->H) {
+					memset(d, 0, (size_t)Wp * sizeof(float));
+					continue;
+				}
+				memset(d, 0, (size_t)v->PW * sizeof(float));
+				memcpy(d + v->PW, xg + (ci * v->H + ih) * v->W, (size_t)v->W * sizeof(float));
+				memset(d + v->PW + v->W, 0, (size_t)(Wp - v->PW - v->W) * sizeof(float));
+			}
+		memset(xp + Cg * Rp * Wp, 0, (size_t)tail * sizeof(float));
+		for (int64_t t = 0; t < ksz; t++) {
+			int64_t kh = t / v->KW, kw = t % v->KW;
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)Mg, (blasint)(rows * Wp),
+			            (blasint)Cg, 1.0f, wt + (grp * ksz + t) * Mg * Cg, (blasint)Cg,
+			            xp + kh * v->DH * Wp + kw * v->DW, (blasint)(Rp * Wp), t ? 1.0f : 0.0f,
+			            yt, (blasint)(rows * Wp));
+		}
+		for (int64_t mm = 0; mm < Mg; mm++) {
+			const float bias = b ? b[grp * Mg + mm] : 0.0f, lo = c->act_lo, hi = c->act_hi;
+			float *yo = y + (n * g->M + grp * Mg + mm) * OHW + r0 * v->OW;
+			for (int64_t oh = 0; oh < rows; oh++) {
+				const float *src = yt + (mm * rows + oh) * Wp;
+				float *dst = yo + oh * v->OW;
+				for (int64_t ow = 0; ow < v->OW; ow++) {
+					float val = src[ow] + bias;
+					val = val < lo ? lo : val;
+					dst[ow] = val > hi ? hi : val;
+				}
+			}
+		}
+	}
+}
+
 static void conv_run(struct aimet_op_ctx *c)
 {
 	const struct conv_state *s = c->state;
@@ -351,6 +450,7 @@ static void conv_run(struct aimet_op_ctx *c)
 	switch (s->alg) {
 	case ALG_DEPTHWISE: run_depthwise(c, &g, s); break;
 	case ALG_1X1: run_1x1(c, &g); break;
+	case ALG_TAPS: run_taps(c, &g, s); break;
 	default: run_im2col(c, &g, s); break;
 	}
 }

@@ -1,6 +1,10 @@
 /* depthtospace.c: DepthToSpace (DCR and, from opset 11, CRD) and SpaceToDepth — pure data
  * movement on 4-D tensors of any fixed-size dtype, copied row segment by row segment. */
+/* O3 and no-trapping-math let GCC vectorise the row loops at the project's -O2; fp-contract=off
+ * keeps every target clone and the scalar tail bitwise alike. */
+#pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "nn_util.h"
+#include "aimet_kernels.h"
 
 enum { D2S_DCR, D2S_CRD, S2D };
 

@@ -37,7 +37,7 @@ static inline struct aimet_tensor *mv_in(struct aimet_op_ctx *c, int i)
 	return i < c->n_in ? c->in[i] : NULL;
 }
 
-/* Set output 0's shape and check that its size is representable. */
+/* Set output o's dtype and shape, checking that its size in bytes is representable. */
 static inline int mv_set_out(struct aimet_op_ctx *c, int o, int dtype, int ndim,
                              const int64_t *dims)
 {

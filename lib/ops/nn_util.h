@@ -162,4 +162,47 @@ static inline double nn_sqdev_f32(const float *x, int64_t n, double mean)
 	return s;
 }
 
+/* Largest value of a row in eight lanes (NaN ignored; -FLT_MAX for an empty row). */
+static inline float nn_max_f32(const float *x, int64_t n)
+{
+	float lane[8], m = -FLT_MAX;
+	int64_t i = 0;
+	for (int j = 0; j < 8; j++)
+		lane[j] = -FLT_MAX;
+	for (; i + 8 <= n; i += 8)
+		for (int j = 0; j < 8; j++)
+			lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
+	for (int j = 0; j < 8; j++)
+		m = lane[j] > m ? lane[j] : m;
+	for (; i < n; i++)
+		m = x[i] > m ? x[i] : m;
+	return m;
+}
+
+/* exp(x - shift) over a row into y, vectorisable (no libm call): Cephes-style range reduction
+ * x = n ln2 + r, a degree-7 polynomial for e^r, and 2^n built in the exponent bits; within
+ * about 2 ulp of expf for x - shift in [-87, 88] (inputs below give ~1e-38, above saturate). */
+static inline void nn_exp_row(const float *x, float shift, float *y, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++) {
+		float v = x[i] - shift;
+		v = v < -87.0f ? -87.0f : v;
+		v = v > 88.0f ? 88.0f : v;
+		float k = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+		float r = v - k * 0.693359375f;
+		r = r - k * -2.12194440e-4f;
+		float p = 1.9875691500e-4f;
+		p = p * r + 1.3981999507e-3f;
+		p = p * r + 8.3334519073e-3f;
+		p = p * r + 4.1665795894e-2f;
+		p = p * r + 1.6666665459e-1f;
+		p = p * r + 5.0000001201e-1f;
+		p = p * r * r + r + 1.0f;
+		int32_t e = ((int32_t)k + 127) << 23;
+		float s;
+		memcpy(&s, &e, sizeof s);
+		y[i] = p * s;
+	}
+}
+
 #endif

@@ -1,6 +1,10 @@
 /* norm.c: LRN, InstanceNormalization and LayerNormalization (with its optional Mean and
  * InvStdDev outputs). Statistics are taken in double, two-pass, in both kernels. */
+/* O3 and no-trapping-math let GCC vectorise the row loops at the project's -O2; fp-contract=off
+ * keeps every target clone and the scalar tail bitwise alike. */
+#pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "nn_util.h"
+#include "aimet_kernels.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -143,14 +147,14 @@ static void ln_run(struct aimet_op_ctx *c)
 		float *yr = yp + r * v.m;
 		double mean = v.m ? nn_sum_f32(xr, v.m) / (double)v.m : 0;
 		double inv = 1 / sqrt((v.m ? nn_sqdev_f32(xr, v.m, mean) / (double)v.m : 0) + eps);
-		float mf = (float)mean, inf = (float)inv;
+		/* in double: with a tiny variance, float (x - mean) * inv loses digits */
 		if (sn == v.m && bp && bn == v.m) {
 			for (int64_t j = 0; j < v.m; j++)
-				yr[j] = (xr[j] - mf) * inf * sp[j] + bp[j];
+				yr[j] = (float)(((double)xr[j] - mean) * inv * sp[j] + bp[j]);
 		} else {
 			for (int64_t j = 0; j < v.m; j++) {
-				float y = (xr[j] - mf) * inf * sp[sn == 1 ? 0 : j];
-				yr[j] = bp ? y + bp[bn == 1 ? 0 : j] : y;
+				double y = ((double)xr[j] - mean) * inv * sp[sn == 1 ? 0 : j];
+				yr[j] = (float)(bp ? y + bp[bn == 1 ? 0 : j] : y);
 			}
 		}
 		if (mo)
@@ -224,10 +228,10 @@ static void in_run(struct aimet_op_ctx *c)
 		float *yr = yp + p * inner;
 		double mean = inner ? nn_sum_f32(xr, inner) / (double)inner : 0;
 		double inv = 1 / sqrt((inner ? nn_sqdev_f32(xr, inner, mean) / (double)inner : 0) + eps);
-		double k = inv * aimet_tensor_get_f64(c->in[1], p % ch);
-		float kf = (float)k, df = (float)(aimet_tensor_get_f64(c->in[2], p % ch) - mean * k);
+		double k = inv * aimet_tensor_get_f64(c->in[1], p % ch), b = aimet_tensor_get_f64(c->in[2], p % ch);
+		/* in double, and centred first: x * k + (b - mean * k) cancels badly when k is large */
 		for (int64_t i = 0; i < inner; i++)
-			yr[i] = xr[i] * kf + df;
+			yr[i] = (float)(((double)xr[i] - mean) * k + b);
 	}
 }
 

@@ -17,28 +17,34 @@ struct pad_geom {
 	unsigned char value[16];          /* the constant, in the data's dtype */
 };
 
-/* Convert the pre-11 float `value` attribute to the data's dtype. */
+/* Convert the pre-11 float `value` attribute to the data's dtype (integers saturate: a
+ * hostile value must not make the conversion undefined). */
 static int value_bytes(struct aimet_op_ctx *c, int dtype, double v, unsigned char *out)
 {
 	memset(out, 0, 16);
+	if (dtype != AIMET_FLOAT && dtype != AIMET_DOUBLE && dtype != AIMET_FLOAT16 &&
+	    dtype != AIMET_BFLOAT16)
+		v = v != v ? 0 : v < -9.2e18 ? -9.2e18 : v > 9.2e18 ? 9.2e18 : v;
+#define SAT(lo, hi) (v < (lo) ? (lo) : v > (hi) ? (hi) : v)
 	switch (dtype) {
 	case AIMET_FLOAT: { float f = (float)v; memcpy(out, &f, 4); break; }
 	case AIMET_DOUBLE: memcpy(out, &v, 8); break;
 	case AIMET_FLOAT16: { uint16_t h = aimet_f64_to_f16(v); memcpy(out, &h, 2); break; }
 	case AIMET_BFLOAT16: { uint16_t h = aimet_f32_to_bf16((float)v); memcpy(out, &h, 2); break; }
-	case AIMET_INT8: case AIMET_INT4: { int8_t x = (int8_t)v; memcpy(out, &x, 1); break; }
-	case AIMET_UINT8: case AIMET_UINT4: case AIMET_BOOL: { uint8_t x = (uint8_t)v; memcpy(out, &x, 1); break; }
-	case AIMET_INT16: { int16_t x = (int16_t)v; memcpy(out, &x, 2); break; }
-	case AIMET_UINT16: { uint16_t x = (uint16_t)v; memcpy(out, &x, 2); break; }
-	case AIMET_INT32: { int32_t x = (int32_t)v; memcpy(out, &x, 4); break; }
-	case AIMET_UINT32: { uint32_t x = (uint32_t)v; memcpy(out, &x, 4); break; }
+	case AIMET_INT8: case AIMET_INT4: { int8_t x = (int8_t)SAT(INT8_MIN, INT8_MAX); memcpy(out, &x, 1); break; }
+	case AIMET_UINT8: case AIMET_UINT4: case AIMET_BOOL: { uint8_t x = (uint8_t)SAT(0, UINT8_MAX); memcpy(out, &x, 1); break; }
+	case AIMET_INT16: { int16_t x = (int16_t)SAT(INT16_MIN, INT16_MAX); memcpy(out, &x, 2); break; }
+	case AIMET_UINT16: { uint16_t x = (uint16_t)SAT(0, UINT16_MAX); memcpy(out, &x, 2); break; }
+	case AIMET_INT32: { int32_t x = (int32_t)SAT(INT32_MIN, INT32_MAX); memcpy(out, &x, 4); break; }
+	case AIMET_UINT32: { uint32_t x = (uint32_t)SAT(0, UINT32_MAX); memcpy(out, &x, 4); break; }
 	case AIMET_INT64: { int64_t x = (int64_t)v; memcpy(out, &x, 8); break; }
-	case AIMET_UINT64: { uint64_t x = (uint64_t)v; memcpy(out, &x, 8); break; }
+	case AIMET_UINT64: { uint64_t x = (uint64_t)SAT(0, 9.2e18); memcpy(out, &x, 8); break; }
 	default:
 		if (v != 0)
 			return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "a pad value for %s",
 			                      aimet_dtype_name(dtype));
 	}
+#undef SAT
 	return AIMET_OK;
 }
 

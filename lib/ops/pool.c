@@ -1,6 +1,10 @@
 /* pool.c: AveragePool, MaxPool (with the optional Indices output), GlobalAveragePool and
  * GlobalMaxPool. The fast path handles 1-D/2-D float32 row by row over output width. */
+/* O3 and no-trapping-math let GCC vectorise the row loops at the project's -O2; fp-contract=off
+ * keeps every target clone and the scalar tail bitwise alike. */
+#pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "nn_util.h"
+#include "aimet_kernels.h"
 
 #include <stdlib.h>
 #ifdef _OPENMP
@@ -341,7 +345,7 @@ static int maxpool_prepare(struct aimet_op_ctx *c) { return pool_prepare_kind(c,
 /* One output row (plane pl, output row oh): accumulate every valid (kh, kw) tap over the whole
  * row at once so the inner loop runs along contiguous output width. The per-output order of
  * additions is (kh, kw) as in the reference and in ONNX Runtime. */
-static void pool_row(const struct pool_state *s, int kind, const float *xp, float *yp, float *acc,
+AIMET_KERNEL_CLONES static void pool_row(const struct pool_state *s, int kind, const float *xp, float *yp, float *acc,
                      int64_t oh)
 {
 	const struct pool_axis *ah = &s->ax[0], *aw = &s->ax[1];
@@ -460,20 +464,9 @@ static void global_ref(struct aimet_op_ctx *c, int kind)
 static void gap_ref(struct aimet_op_ctx *c) { global_ref(c, POOL_AVG); }
 static void gmp_ref(struct aimet_op_ctx *c) { global_ref(c, POOL_MAX); }
 
-static float max8(const float *x, int64_t n)
+AIMET_KERNEL_CLONES static float global_plane(const float *x, int64_t n, int kind)
 {
-	float lane[8], m = -FLT_MAX;
-	int64_t i = 0;
-	for (int j = 0; j < 8; j++)
-		lane[j] = -FLT_MAX;
-	for (; i + 8 <= n; i += 8)
-		for (int j = 0; j < 8; j++)
-			lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
-	for (int j = 0; j < 8; j++)
-		m = lane[j] > m ? lane[j] : m;
-	for (; i < n; i++)
-		m = x[i] > m ? x[i] : m;
-	return m;
+	return kind == POOL_AVG ? (float)(nn_sum_f32(x, n) / (double)n) : nn_max_f32(x, n);
 }
 
 static void global_run(struct aimet_op_ctx *c, int kind)
@@ -489,8 +482,7 @@ static void global_run(struct aimet_op_ctx *c, int kind)
 	int nt = planes * inner >= (1 << 17) ? c->threads : 1;
 	#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
 	for (int64_t p = 0; p < planes; p++)
-		yp[p] = kind == POOL_AVG ? (float)(nn_sum_f32(xp + p * inner, inner) / (double)inner)
-		                         : max8(xp + p * inner, inner);
+		yp[p] = global_plane(xp + p * inner, inner, kind);
 }
 static void gap_run(struct aimet_op_ctx *c) { global_run(c, POOL_AVG); }
 static void gmp_run(struct aimet_op_ctx *c) { global_run(c, POOL_MAX); }

@@ -1,7 +1,11 @@
 /* qdq.c: QuantizeLinear and DequantizeLinear (opsets 10-21): per-tensor, per-axis (13) and
  * blocked (21) scales; int8/uint8/int16/uint16/int4/uint4 storage (int4 unpacked, one per byte).
  * Quantization divides by the scale, rounds half to even and saturates, as ONNX specifies. */
+/* O3 and no-trapping-math let GCC vectorise the row loops at the project's -O2; fp-contract=off
+ * keeps every target clone and the scalar tail bitwise alike. */
+#pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "nn_util.h"
+#include "aimet_kernels.h"
 
 enum { QD_TENSOR, QD_AXIS, QD_BLOCK };
 #define QD_CHUNK 16384
@@ -204,7 +208,7 @@ static inline float q_rint(float v)
 }
 
 #define Q_ROW(T)                                                                             \
-	static void q_row_##T(const float *x, T *y, int64_t n, float s, float zp, float lo, float hi) \
+	AIMET_KERNEL_CLONES static void q_row_##T(const float *x, T *y, int64_t n, float s, float zp, float lo, float hi) \
 	{                                                                                    \
 		/* clamp before rounding so the magic-number trick stays in range */                 \
 		float vlo = lo - zp - 1, vhi = hi - zp + 1;                                       \
@@ -224,7 +228,7 @@ Q_ROW(uint16_t)
 Q_ROW(int16_t)
 
 #define DQ_ROW(T)                                                                            \
-	static void dq_row_##T(const T *x, float *y, int64_t n, float s, int32_t zp)         \
+	AIMET_KERNEL_CLONES static void dq_row_##T(const T *x, float *y, int64_t n, float s, int32_t zp)         \
 	{                                                                                    \
 		for (int64_t i = 0; i < n; i++)                                                  \
 			y[i] = (float)((int32_t)x[i] - zp) * s;                                      \

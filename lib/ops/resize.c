@@ -1,6 +1,10 @@
 /* resize.c: Resize (opsets 10-19) and Upsample (7, 9). Each axis maps output coordinates to
  * input taps (index, weight); prepare tabulates them once so a run is gathers and sums. */
+/* O3 and no-trapping-math let GCC vectorise the row loops at the project's -O2; fp-contract=off
+ * keeps every target clone and the scalar tail bitwise alike. */
+#pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "nn_util.h"
+#include "aimet_kernels.h"
 
 #include <stdlib.h>
 
@@ -220,14 +224,15 @@ rest:
 	return AIMET_OK;
 }
 
-/* Input coordinate of output coordinate o along axis a. */
+/* Input coordinate of output coordinate o along axis a. As in the ONNX reference, the resized
+ * length in these formulas is in * scale, not the (floored) output size. */
 static double rs_coord(const struct rs_param *p, int a, int64_t o)
 {
-	double x = (double)o, s = p->scale[a], in = (double)p->in[a], out = (double)p->out[a];
+	double x = (double)o, s = p->scale[a], in = (double)p->in[a], out = s * in;
 	switch (p->ct) {
 	case CT_HALF: return (x + 0.5) / s - 0.5;
 	case CT_HALF_SYM: {
-		double adj = out / (s * in), center = in / 2;
+		double adj = (double)p->out[a] / out, center = in / 2;
 		return center * (1 - adj) + (x + 0.5) / s - 0.5;
 	}
 	case CT_PYTORCH: return out > 1 ? (x + 0.5) / s - 0.5 : 0;
@@ -391,6 +396,7 @@ struct rs_state {
 	struct rs_axis ax[AIMET_MAX_DIMS];
 	int64_t istr[AIMET_MAX_DIMS];
 	int64_t max_comb;
+	int64_t rep;        /* > 0: the last axis repeats each input element rep times (nearest) */
 	void *mem;
 };
 
@@ -485,12 +491,47 @@ static int rs_prepare(struct aimet_op_ctx *c)
 			ax->ext[o] = (uint8_t)ext;
 		}
 	}
+	{
+		/* integer nearest upsampling of rows (the common FPN case) becomes a repeat */
+		const struct rs_axis *al = &s->ax[s->p.rank - 1];
+		int64_t in = s->p.in[s->p.rank - 1], out = s->p.out[s->p.rank - 1];
+		int64_t rep = in > 0 && out % in == 0 ? out / in : 0;
+		for (int64_t o = 0; rep && o < out; o++)
+			if (al->nt != 1 || al->ext[o] || al->idx[o] != o / rep)
+				rep = 0;
+		s->rep = rep;
+	}
 	c->state = s;
 	return AIMET_OK;
 }
 
+/* One output row as each input element repeated `rep` times (4-byte elements). */
+AIMET_KERNEL_CLONES static void rs_repeat4(const uint32_t *src, uint32_t *dst, int64_t n, int64_t rep)
+{
+	if (rep == 2) {
+		for (int64_t i = 0; i < n; i++) {
+			dst[2 * i] = src[i];
+			dst[2 * i + 1] = src[i];
+		}
+	} else if (rep == 4) {
+		for (int64_t i = 0; i < n; i++)
+			for (int k = 0; k < 4; k++)
+				dst[4 * i + k] = src[i];
+	} else if (rep == 8) {
+		for (int64_t i = 0; i < n; i++)
+			for (int k = 0; k < 8; k++)
+				dst[8 * i + k] = src[i];
+	} else if (rep == 1) {
+		memcpy(dst, src, (size_t)n * sizeof(*dst));
+	} else {
+		for (int64_t i = 0; i < n; i++)
+			for (int64_t k = 0; k < rep; k++)
+				dst[i * rep + k] = src[i];
+	}
+}
+
 /* Nearest gather of one output row by element size. */
-static void rs_gather(const char *src, char *dst, const int64_t *idx, int64_t n, size_t es)
+AIMET_KERNEL_CLONES static void rs_gather(const char *src, char *dst, const int64_t *idx, int64_t n, size_t es)
 {
 	switch (es) {
 	case 4: {
@@ -581,7 +622,11 @@ static void rs_run(struct aimet_op_ctx *c)
 				if (prev_r == r - 1 && prev_base == coff[0]) {
 					memcpy(yrow, yrow - (size_t)ow * es, (size_t)ow * es);
 				} else {
-					rs_gather((const char *)x->data + (size_t)coff[0] * es, yrow, al->idx, ow, es);
+					if (s->rep && es == 4)
+						rs_repeat4((const uint32_t *)x->data + coff[0], (uint32_t *)yrow,
+						           s->p.in[L], s->rep);
+					else
+						rs_gather((const char *)x->data + (size_t)coff[0] * es, yrow, al->idx, ow, es);
 					for (int64_t i = 0; i < ow; i++)
 						if (al->ext[i])
 							nn_set(y, r * ow + i, s->p.extrap);

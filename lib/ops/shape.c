@@ -175,6 +175,15 @@ static int range_infer(struct aimet_op_ctx *c)
 			o[i] = v;                                                       \
 	} while (0)
 
+/* Integers add in int64 and convert back (wrapping, implementation-defined, never UB). */
+#define RANGE_LOOP_INT(T)                                                               \
+	do {                                                                            \
+		T v = *(const T *)c->in[0]->data, dl = *(const T *)c->in[2]->data;      \
+		T *o = y->data;                                                         \
+		for (int64_t i = 0; i < n; i++, v = (T)((int64_t)v + dl))               \
+			o[i] = v;                                                       \
+	} while (0)
+
 static void range_ref(struct aimet_op_ctx *c)
 {
 	struct aimet_tensor *y = c->out[0];
@@ -182,8 +191,8 @@ static void range_ref(struct aimet_op_ctx *c)
 	switch (y->dtype) {
 	case AIMET_FLOAT: RANGE_LOOP(float); break;
 	case AIMET_DOUBLE: RANGE_LOOP(double); break;
-	case AIMET_INT16: RANGE_LOOP(int16_t); break;
-	case AIMET_INT32: RANGE_LOOP(int32_t); break;
+	case AIMET_INT16: RANGE_LOOP_INT(int16_t); break;
+	case AIMET_INT32: RANGE_LOOP_INT(int32_t); break;
 	case AIMET_INT64: {   /* wrapping add: a hostile delta must not be undefined behaviour */
 		int64_t v = *(const int64_t *)c->in[0]->data, dl = *(const int64_t *)c->in[2]->data;
 		int64_t *o = y->data;

@@ -83,7 +83,7 @@ static int slice_geom(struct aimet_op_ctx *c, const struct aimet_tensor *x, stru
 		}
 		g->start[a] = s;
 		g->step[a] = stp;
-		g->count[a] = diff > 0 ? (int64_t)(1 + (uint64_t)(diff - 1) / astep) : 0;
+		g->count[a] = diff > 0 && d > 0 ? (int64_t)(1 + (uint64_t)(diff - 1) / astep) : 0;
 		if (g->count[a] == 0)
 			g->start[a] = 0;
 		if (g->count[a] == 1)

@@ -1,7 +1,11 @@
 /* softmax.c: Softmax, LogSoftmax and Hardmax. Before opset 13 the input is coerced to 2-D at
  * `axis` (default 1) and the op runs over the flattened trailing block; from 13 it runs along
  * the single axis (default -1). */
+/* O3 and no-trapping-math let GCC vectorise the row loops at the project's -O2; fp-contract=off
+ * keeps every target clone and the scalar tail bitwise alike. */
+#pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "nn_util.h"
+#include "aimet_kernels.h"
 
 #include <stdlib.h>
 #ifdef _OPENMP
@@ -93,32 +97,24 @@ static void sm_ref(struct aimet_op_ctx *c)
 }
 
 /* One contiguous row of float32. */
-static void sm_row(const float *x, float *y, int64_t n, int kind)
+AIMET_KERNEL_CLONES static void sm_row(const float *x, float *y, int64_t n, int kind)
 {
-	float m = -INFINITY;
-	double sum = 0;
-	int64_t arg = 0;
-	for (int64_t i = 0; i < n; i++)
-		if (x[i] > m) {
-			m = x[i];
-			arg = i;
-		}
+	float m = nn_max_f32(x, n);
 	if (kind == SM_HARD) {
+		int64_t arg = 0;
+		while (arg < n && !(x[arg] == m))
+			arg++;
 		for (int64_t i = 0; i < n; i++)
 			y[i] = i == arg ? 1.0f : 0.0f;
 		return;
 	}
+	nn_exp_row(x, m, y, n);
+	double sum = nn_sum_f32(y, n);
 	if (kind == SM_SOFT) {
-		for (int64_t i = 0; i < n; i++) {
-			y[i] = expf(x[i] - m);
-			sum += y[i];
-		}
 		float inv = (float)(1.0 / sum);
 		for (int64_t i = 0; i < n; i++)
 			y[i] *= inv;
 	} else {
-		for (int64_t i = 0; i < n; i++)
-			sum += expf(x[i] - m);
 		float ls = (float)log(sum);
 		for (int64_t i = 0; i < n; i++)
 			y[i] = (x[i] - m) - ls;
@@ -126,11 +122,12 @@ static void sm_row(const float *x, float *y, int64_t n, int kind)
 }
 
 /* A [len, inner] block reduced along len, vectorised across inner (tmp: 2*inner floats). */
-static void sm_cols(const float *x, float *y, int64_t len, int64_t inner, int kind, float *tmp)
+AIMET_KERNEL_CLONES static void sm_cols(const float *x, float *y, int64_t len, int64_t inner, int kind,
+                                        float *tmp)
 {
 	float *m = tmp, *s = tmp + inner;
 	for (int64_t i = 0; i < inner; i++) {
-		m[i] = -INFINITY;
+		m[i] = -FLT_MAX;
 		s[i] = 0;
 	}
 	for (int64_t l = 0; l < len; l++) {
@@ -140,16 +137,13 @@ static void sm_cols(const float *x, float *y, int64_t len, int64_t inner, int ki
 	}
 	if (kind == SM_HARD) {
 		/* first maximum along len wins, as in the reference */
-		for (int64_t i = 0; i < inner; i++)
-			s[i] = 0;
 		for (int64_t l = 0; l < len; l++) {
 			const float *r = x + l * inner;
 			float *o = y + l * inner;
 			for (int64_t i = 0; i < inner; i++) {
 				int hit = r[i] == m[i] && s[i] == 0;
 				o[i] = hit ? 1.0f : 0.0f;
-				if (hit)
-					s[i] = 1;
+				s[i] = hit ? 1.0f : s[i];
 			}
 		}
 		return;
@@ -157,12 +151,11 @@ static void sm_cols(const float *x, float *y, int64_t len, int64_t inner, int ki
 	for (int64_t l = 0; l < len; l++) {
 		const float *r = x + l * inner;
 		float *o = y + l * inner;
-		for (int64_t i = 0; i < inner; i++) {
-			float e = expf(r[i] - m[i]);
-			if (kind == SM_SOFT)
-				o[i] = e;
-			s[i] += e;
-		}
+		for (int64_t i = 0; i < inner; i++)
+			o[i] = r[i] - m[i];
+		nn_exp_row(o, 0.0f, o, inner);
+		for (int64_t i = 0; i < inner; i++)
+			s[i] += o[i];
 	}
 	for (int64_t i = 0; i < inner; i++)
 		s[i] = kind == SM_SOFT ? 1.0f / s[i] : logf(s[i]);

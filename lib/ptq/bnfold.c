@@ -21,6 +21,22 @@ static struct aimet_tensor *private_float_weight(const struct aimet_graph *g, co
 	return t;
 }
 
+/* A weight, looking through Identity nodes (exporters alias equal tensors that way). */
+static struct aimet_tensor *find_const(const struct aimet_graph *g, const char *name)
+{
+	for (int depth = 0; depth < 16 && name && name[0]; depth++) {
+		struct aimet_tensor *t = aimet_graph_find_weight(g, name, NULL);
+		struct aimet_node *p;
+		if (t)
+			return t;
+		p = aimet_graph_producer(g, name, NULL, NULL);
+		if (!p || strcmp(p->op_type, "Identity") || p->n_inputs != 1)
+			return NULL;
+		name = p->inputs[0];
+	}
+	return NULL;
+}
+
 /* BN parameters as per-channel scale s = gamma / sqrt(var + eps) and the rest. */
 struct bn_params {
 	size_t n;
@@ -37,7 +53,7 @@ static int bn_get(const struct aimet_graph *g, const struct aimet_node *bn, stru
 		if (bn->outputs[i][0] && aimet_graph_consumers(g, bn->outputs[i], NULL, 0))
 			return -1;
 	for (int i = 0; i < 4; i++) {
-		t[i] = aimet_graph_find_weight(g, bn->inputs[i + 1], NULL);
+		t[i] = find_const(g, bn->inputs[i + 1]);
 		if (!t[i] || t[i]->dtype != AIMET_FLOAT || t[i]->ndim != 1 || !t[i]->data ||
 		    (i && t[i]->dims[0] != t[0]->dims[0]))
 			return -1;

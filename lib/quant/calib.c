@@ -239,11 +239,19 @@ static void sqnr_search(const struct hist *h, double mn, double mx, int bw, unsi
 	/* the plain observed min/max grid is a candidate too */
 	best = grid_cost(h, mn, mx, delta0, SAT_COST_WEIGHT);
 	for (int d = 1; d <= ASYM_DELTA_CANDIDATES; d++) {
-		double delta = delta0 * d / 16.0;
 		for (int k = 0; k < ASYM_OFFSET_CANDIDATES; k++) {
+			double delta = delta0 * d / 16.0;
 			double off = round(-steps * k / (ASYM_OFFSET_CANDIDATES - 1));
-			double lo = delta * off, hi = delta * (off + steps);
-			double cost = grid_cost(h, lo, hi, delta, SAT_COST_WEIGHT);
+			/* a candidate never reaches beyond the observed range (as AIMET clamps it): a
+			 * non-negative tensor keeps offset 0 */
+			double lo = fmax(mn, delta * off), hi = fmin(mx, lo + delta * steps), cost;
+			if (hi - lo <= 0)
+				continue;
+			delta = (hi - lo) / steps;
+			off = round(lo / delta);
+			lo = delta * off;
+			hi = lo + delta * steps;
+			cost = grid_cost(h, lo, hi, delta, SAT_COST_WEIGHT);
 			if (cost < best) {
 				best = cost;
 				*out_min = lo;

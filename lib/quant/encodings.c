@@ -128,6 +128,13 @@ int aimet_encodings_add(struct aimet_ctx *ctx, struct aimet_encodings *e, int ki
 	int rc;
 	if (!name || !*name)
 		return aimet_error(ctx, AIMET_ERR_FORMAT, "empty tensor name");
+	{
+		/* names come from models too: the writer needs valid UTF-8 */
+		json_t *js = json_string(name);
+		if (!js)
+			return aimet_error(ctx, AIMET_ERR_FORMAT, "tensor name is not valid UTF-8");
+		json_decref(js);
+	}
 	if (kind != AIMET_ENC_ACT && kind != AIMET_ENC_PARAM && kind != AIMET_ENC_UNKNOWN)
 		return aimet_error(ctx, AIMET_ERR_INVALID, "'%s': bad encoding kind %d", name, kind);
 	if (n == 0)
@@ -747,6 +754,10 @@ int aimet_encodings_parse(struct aimet_ctx *ctx, const void *buf, size_t len, co
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (!root) {
 		const char *hint = nonfinite_hint(buf, len, (size_t)(err.position > 0 ? err.position : 0));
+		/* jansson quotes the offending bytes: keep the one-line message printable */
+		for (char *p = err.text; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				*p = '?';
 		return aimet_error(ctx, AIMET_ERR_FORMAT, "cannot read '%s': invalid JSON at line %d column %d: %s",
 		                   name, err.line, err.column, hint ? hint : err.text);
 	}
@@ -777,11 +788,13 @@ int aimet_encodings_read(struct aimet_ctx *ctx, const char *path, struct aimet_e
 		return aimet_error(ctx, AIMET_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
 	if (fstat(fileno(fp), &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
-			fclose(fp);
+			if (!is_stdin)
+				fclose(fp);
 			return aimet_error(ctx, AIMET_ERR_IO, "cannot read '%s': is a directory", path);
 		}
 		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > AIMET_ENC_MAX_FILE) {
-			fclose(fp);
+			if (!is_stdin)
+				fclose(fp);
 			return aimet_error(ctx, AIMET_ERR_LIMIT, "cannot read '%s': larger than %zu MiB",
 			                   path, AIMET_ENC_MAX_FILE >> 20);
 		}
@@ -789,9 +802,12 @@ int aimet_encodings_read(struct aimet_ctx *ctx, const char *path, struct aimet_e
 	for (;;) {
 		size_t got;
 		if (len == cap) {
+			/* grow up to one byte past the limit: enough to know the input is too big */
 			size_t ncap = cap ? cap * 2 : 65536;
 			char *nb;
-			if (cap > AIMET_ENC_MAX_FILE) {
+			if (ncap > AIMET_ENC_MAX_FILE + 1)
+				ncap = AIMET_ENC_MAX_FILE + 1;
+			if (cap == AIMET_ENC_MAX_FILE + 1) {
 				free(buf);
 				if (!is_stdin)
 					fclose(fp);
@@ -914,21 +930,29 @@ static void put_real(struct sbuf *b, double d)
 
 static int is_leaf(json_t *v) { return !json_is_object(v) && !json_is_array(v); }
 
+static int leaf_array(json_t *v)
+{
+	size_t i;
+	json_t *x;
+	if (!json_is_array(v))
+		return 0;
+	json_array_foreach(v, i, x)
+		if (!is_leaf(x))
+			return 0;
+	return 1;
+}
+
+/* Printed on one line: arrays of scalars, and objects of scalars and such arrays (one
+ * encoding per line, however many channels it has). */
 static int all_leaves(json_t *v)
 {
-	if (json_is_array(v)) {
-		size_t i;
-		json_t *x;
-		json_array_foreach(v, i, x)
-			if (!is_leaf(x))
-				return 0;
-	} else {
-		const char *k;
-		json_t *x;
-		json_object_foreach(v, k, x)
-			if (!is_leaf(x))
-				return 0;
-	}
+	const char *k;
+	json_t *x;
+	if (json_is_array(v))
+		return leaf_array(v);
+	json_object_foreach(v, k, x)
+		if (!is_leaf(x) && !leaf_array(x))
+			return 0;
 	return 1;
 }
 

@@ -126,13 +126,15 @@ out:
 	return st;
 }
 
-/* Insert `op` between `tensor` and its readers: out = op(tensor, extra inputs...). */
+/* Insert `op` between `tensor` and its readers: op(tensor, extra inputs...). *carrier gets the
+ * name that now carries the result to the readers (caller frees). */
 static int insert_op(struct aimet_ctx *ctx, struct aimet_graph *g, const char *op, const char *tensor,
-                     const char *suffix, const char *in1, const char *in2)
+                     const char *suffix, const char *in1, const char *in2, char **carrier)
 {
 	char buf[1024], *out;
 	struct aimet_node *n;
 	const char *ins[3] = {tensor, in1, in2}, *outs[1];
+	int st;
 	snprintf(buf, sizeof(buf), "%s%s", tensor, suffix);
 	if (!(out = aimet_graph_unique_name(g, buf)))
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
@@ -141,28 +143,19 @@ static int insert_op(struct aimet_ctx *ctx, struct aimet_graph *g, const char *o
 	free(out);
 	if (!n)
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
-	return aimet_graph_insert_after(ctx, g, tensor, n);
-}
-
-/* The name that now carries `tensor`'s value to its readers after insert_after (the inserted
- * node's output, or `tensor` itself when it is a graph output that kept its name). */
-static const char *reader_name(const struct aimet_graph *g, const char *tensor, const char *op)
-{
-	size_t idx[2];
-	if (aimet_graph_consumers(g, tensor, idx, 2) >= 1) {
-		for (size_t k = 0; k < 2 && k < aimet_graph_consumers(g, tensor, NULL, 0); k++)
-			if (!strcmp(g->nodes[idx[k]]->op_type, op))
-				return g->nodes[idx[k]]->outputs[0];
-	}
-	return NULL;
+	if ((st = aimet_graph_insert_after(ctx, g, tensor, n)))
+		return st;
+	/* n stays owned by the graph; a graph output keeps its name on n's output */
+	if (!(*carrier = strdup(n->outputs[0])))
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	return AIMET_OK;
 }
 
 static int export_act(struct aimet_ctx *ctx, struct aimet_graph *g, const struct aimet_enc_entry *e)
 {
 	const struct aimet_encoding *en = &e->enc[0];
 	int dtype = storage_dtype(en), st;
-	char *scale = NULL, *zp = NULL, *lo = NULL, *hi = NULL;
-	const char *cur = e->name, *next;
+	char *scale = NULL, *zp = NULL, *lo = NULL, *hi = NULL, *cur = NULL, *next = NULL;
 	int64_t dim = 0;
 	if (e->per_channel || e->n != 1)
 		return aimet_error(ctx, AIMET_ERR_UNSUPPORTED, "'%s': per-channel activation encodings", e->name);
@@ -170,6 +163,10 @@ static int export_act(struct aimet_ctx *ctx, struct aimet_graph *g, const struct
 		return aimet_error(ctx, AIMET_ERR_INVALID, "'%s' is not a tensor of the model", e->name);
 	if ((st = add_scale_zp(ctx, g, e->name, en, 1, 0, dtype, &scale, &zp)))
 		goto out;
+	if (!(cur = strdup(e->name))) {
+		st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	/* a grid narrower than its storage clamps first, so QuantizeLinear cannot leave it */
 	if (en->bw != storage_bits(dtype)) {
 		struct aimet_tensor *tl = new_init(ctx, g, e->name, "_clip_min", AIMET_FLOAT, 0, &dim, &lo);
@@ -180,22 +177,21 @@ static int export_act(struct aimet_ctx *ctx, struct aimet_graph *g, const struct
 		}
 		*(float *)tl->data = en->min;
 		*(float *)th->data = en->max;
-		if ((st = insert_op(ctx, g, "Clip", cur, "_clipped", lo, hi)))
+		if ((st = insert_op(ctx, g, "Clip", cur, "_clipped", lo, hi, &next)))
 			goto out;
-		if (!(next = reader_name(g, cur, "Clip"))) {
-			st = aimet_error(ctx, AIMET_ERR_INVALID, "'%s': cannot place a quantizer", e->name);
-			goto out;
-		}
+		free(cur);
 		cur = next;
+		next = NULL;
 	}
-	if ((st = insert_op(ctx, g, "QuantizeLinear", cur, "_quantized", scale, zp)))
+	if ((st = insert_op(ctx, g, "QuantizeLinear", cur, "_quantized", scale, zp, &next)))
 		goto out;
-	if (!(next = reader_name(g, cur, "QuantizeLinear"))) {
-		st = aimet_error(ctx, AIMET_ERR_INVALID, "'%s': cannot place a quantizer", e->name);
-		goto out;
-	}
-	st = insert_op(ctx, g, "DequantizeLinear", next, "_dequantized", scale, zp);
+	free(cur);
+	cur = next;
+	next = NULL;
+	st = insert_op(ctx, g, "DequantizeLinear", cur, "_dequantized", scale, zp, &next);
 out:
+	free(cur);
+	free(next);
 	free(scale);
 	free(zp);
 	free(lo);

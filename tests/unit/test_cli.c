@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -301,6 +302,8 @@ static void test_data_spec(void)
 	CHECK(s.scale == 0.5f && s.n_mean == 3 && s.mean[2] == 3 && s.n_std == 3 && s.std[0] == 4 &&
 	      s.samples == 10 && s.batch == 4, "values");
 	aimet_dataset_spec_clear(&s);
+	CHECK(s.names[0] == NULL && s.names[1] == NULL && !s.owned_names && s.scale == 0.5f &&
+	      s.n_mean == 3 && s.batch == 4, "clear drops the names, keeps the preprocessing");
 	cli_args_free(&a, opts);
 	{
 		char *argv2[] = {"p", "--data", "plain.npy", NULL};
@@ -361,7 +364,7 @@ static int count_dir(const char *d)
 }
 
 struct outcase { const char *path; int mode; int binary; };
-enum { O_COMMIT, O_ABORT, O_DIE, O_SIGTERM, O_SIGTWICE, O_SIGCHECK };
+enum { O_COMMIT, O_ABORT, O_DIE, O_SIGTERM, O_SIGTWICE, O_SIGCHECK, O_EXIT };
 
 static void out_child(void *p)
 {
@@ -382,6 +385,8 @@ static void out_child(void *p)
 		raise(SIGINT);
 		for (;;)
 			pause();
+	case O_EXIT:   /* forgot to commit */
+		exit(0);
 	case O_SIGCHECK:
 		raise(SIGINT);
 		if (cli_interrupted() && aimet_check_interrupt(ctx) == AIMET_ERR_INTERRUPTED)
@@ -409,10 +414,10 @@ static void test_output(void)
 		      "permissions follow the umask (%o)", st.st_mode & 0777);
 	}
 	/* failures leave an existing output untouched and no temporary */
-	static const int modes[] = {O_ABORT, O_DIE, O_SIGTERM, O_SIGTWICE, O_SIGCHECK};
-	static const int codes[] = {0, 1, 143, 130, 130};
+	static const int modes[] = {O_ABORT, O_DIE, O_SIGTERM, O_SIGTWICE, O_SIGCHECK, O_EXIT};
+	static const int codes[] = {0, 1, 143, 130, 130, 0};
 	static const char *msgs[] = {NULL, "cannot continue", "interrupted", "interrupted",
-	                             "interrupted"};
+	                             "interrupted", NULL};
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		FILE *f = fopen(P("o/out.txt"), "w");
 		fputs("old\n", f);
@@ -501,9 +506,65 @@ static void test_progress(void)
 	CHECK(c.status == 0 && !c.err[0], "quiet: '%s'", c.err);
 }
 
+/* On a terminal: one line rewritten with \r, ended by a newline when done. */
+static void test_progress_tty(void)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	const char *sname = m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0 ? ptsname(m) : NULL;
+	char buf[8192];
+	size_t n = 0;
+	pid_t pid;
+	int st;
+	CHECK(sname != NULL, "pty");
+	if (!sname)
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(sname, O_RDWR);
+		dup2(fd, 2);
+		cli_init("test_cli");
+		for (int i = 1; i <= 30; i++) {
+			cli_progress("step %d/30", i);
+			usleep(5000);
+		}
+		cli_progress_done();
+		cli_warn("after");
+		_exit(0);
+	}
+	for (;;) {   /* drain while the child runs so it never blocks on a full pty */
+		ssize_t k;
+		struct timeval tv = {0, 200000};
+		fd_set rs;
+		FD_ZERO(&rs);
+		FD_SET(m, &rs);
+		if (select(m + 1, &rs, NULL, NULL, &tv) <= 0)
+			break;
+		k = read(m, buf + n, sizeof(buf) - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	waitpid(pid, &st, 0);
+	buf[n] = 0;
+	CHECK(!strncmp(buf, "\rtest_cli: step 1/30\033[K", 23), "tty start '%.40s'", buf);
+	CHECK(strstr(buf, "\rtest_cli: step 30/30\033[K\r\ntest_cli: after\r\n") != NULL,
+	      "tty end '%s'", buf);
+	{
+		int newlines = 0;
+		for (size_t i = 0; i < n; i++)
+			newlines += buf[i] == '\n';
+		CHECK(newlines == 2, "one updating line (%d newlines)", newlines);
+	}
+	close(m);
+}
+
 int main(int argc, char **argv)
 {
 	const char *tmp = getenv("TMPDIR");
+	/* outputs are fsync'ed: tmpfs keeps the many small writes of these tests fast */
+	if (!tmp && access("/dev/shm", W_OK) == 0)
+		tmp = "/dev/shm";
 	if (argc > 1 && !strcmp(argv[1], "tool"))
 		return tool_main(argc, argv);
 	snprintf(dir, sizeof(dir), "%s/test_cli.XXXXXX", tmp ? tmp : "/tmp");
@@ -515,6 +576,7 @@ int main(int argc, char **argv)
 	test_data_spec();
 	test_output();
 	test_progress();
+	test_progress_tty();
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

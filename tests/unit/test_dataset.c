@@ -420,6 +420,52 @@ static void test_labels(void)
 	CHECK(aimet_labels_read(ctx, P("nope.npy"), &lab, &n) == AIMET_ERR_IO, "missing labels");
 }
 
+/* stdin: read whole, .npy or .pb decided by the first bytes */
+static void stdin_from(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	static char data[1 << 16];
+	size_t n = f ? fread(data, 1, sizeof(data), f) : 0;
+	int fds[2];
+	if (f)
+		fclose(f);
+	if (pipe(fds) != 0 || write(fds[1], data, n) != (ssize_t)n)
+		exit(2);
+	close(fds[1]);
+	dup2(fds[0], 0);
+	close(fds[0]);
+	clearerr(stdin);
+}
+
+static void test_read_file(void)
+{
+	int64_t d[2] = {2, 3};
+	struct aimet_tensor *t = ramp(AIMET_INT32, 2, d, 5), *u = NULL;
+	aimet_tensor_write_pb(ctx, t, P("rf.pb"));
+	aimet_npy_write(ctx, t, P("rf.npy"));
+	aimet_npy_write(ctx, t, P("rf.bin"));
+	CHECK(aimet_tensor_read_file(ctx, P("rf.pb"), &u) == 0 && aimet_tensor_equal(t, u), "pb file");
+	aimet_tensor_free(u);
+	CHECK(aimet_tensor_read_file(ctx, P("rf.bin"), &u) == 0 && aimet_tensor_equal(t, u),
+	      ".npy found by magic");
+	aimet_tensor_free(u);
+	stdin_from(P("rf.npy"));
+	CHECK(aimet_tensor_read_file(ctx, "-", &u) == 0 && aimet_tensor_equal(t, u), "npy on stdin: %s",
+	      aimet_errmsg(ctx));
+	aimet_tensor_free(u);
+	stdin_from(P("rf.pb"));
+	CHECK(aimet_tensor_read_file(ctx, "-", &u) == 0 && aimet_tensor_equal(t, u), "pb on stdin: %s",
+	      aimet_errmsg(ctx));
+	aimet_tensor_free(u);
+	CHECK(truncate(P("rf.npy"), 140) == 0, "truncate");
+	stdin_from(P("rf.npy"));
+	u = NULL;
+	CHECK(aimet_tensor_read_file(ctx, "-", &u) == AIMET_ERR_FORMAT && !u &&
+	      strstr(aimet_errmsg(ctx), "cannot read '-': truncated data: expected 24 bytes, found 12"),
+	      "truncated npy on stdin: %s", aimet_errmsg(ctx));
+	aimet_tensor_free(t);
+}
+
 static void test_convert(void)
 {
 	float f[3] = {-1.5f, 2.0f, 300.0f};
@@ -436,6 +482,9 @@ static void test_convert(void)
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
+	/* outputs are fsync'ed: tmpfs keeps the many small writes of these tests fast */
+	if (!tmp && access("/dev/shm", W_OK) == 0)
+		tmp = "/dev/shm";
 	snprintf(dir, sizeof(dir), "%s/test_dataset.XXXXXX", tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir))
 		return 2;
@@ -445,6 +494,7 @@ int main(void)
 	test_dtypes_and_preprocessing();
 	test_labels();
 	test_convert();
+	test_read_file();
 	aimet_ctx_free(ctx);
 	{
 		char cmd[300];

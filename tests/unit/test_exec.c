@@ -146,10 +146,20 @@ static void constant_ref(struct aimet_op_ctx *c)
 static const struct aimet_op op_constant = {"Constant", "", 0, constant_infer, NULL, NULL,
                                             constant_ref, NULL, 0};
 
+static void clip_ref(struct aimet_op_ctx *c)
+{
+	int64_t n = aimet_tensor_numel(c->in[0]);
+	float lo = c->n_in > 1 && c->in[1] ? *(const float *)c->in[1]->data : -INFINITY;
+	float hi = c->n_in > 2 && c->in[2] ? *(const float *)c->in[2]->data : INFINITY;
+	for (int64_t i = 0; i < n; i++)
+		((float *)c->out[0]->data)[i] = fminf(fmaxf(((const float *)c->in[0]->data)[i], lo), hi);
+}
+static const struct aimet_op op_clip = {"Clip", "", 0, same_infer, NULL, NULL, clip_ref, NULL, 0};
+
 static const struct aimet_op *test_find(const char *domain, const char *type)
 {
 	static const struct aimet_op *ops[] = {&op_conv, &op_bn, &op_relu, &op_add, &op_prod2,
-	                                       &op_reshape, &op_constant};
+	                                       &op_reshape, &op_constant, &op_clip};
 	(void)domain;
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
 		if (!strcmp(ops[i]->op_type, type))
@@ -608,6 +618,92 @@ static void test_memory(struct aimet_ctx *ctx)
 	aimet_model_free(m);
 }
 
+/* Relu then Clip(0, 6) after a Conv fuse into one clamp; Clip(2, 3) after Clip(0, 1) does not
+ * (the bounds do not overlap, so no single clamp equals the pair). */
+static void test_clamp_chain(struct aimet_ctx *ctx)
+{
+	for (int disjoint = 0; disjoint <= 1; disjoint++) {
+		struct aimet_model *m = mk_model();
+		struct aimet_plan_opts opts = {.find_op = test_find};
+		struct aimet_plan *p = NULL;
+		int64_t xd[4] = {1, 1, 1, 4}, wd[4] = {1, 1, 1, 1}, s0 = 0;
+		float w = 4.0f, v[4] = {-1.0f, 0.5f, 1.0f, 2.0f}, lo = disjoint ? 2 : 0, hi = disjoint ? 3 : 6;
+		float one = 1.0f, zero = 0.0f;
+		struct aimet_tensor *x = mk_f32("x", 4, xd, v), *o;
+		mk_io(&m->graph->inputs, &m->graph->n_inputs, "x", AIMET_FLOAT, 4, xd);
+		mk_io(&m->graph->outputs, &m->graph->n_outputs, "y", AIMET_FLOAT, -1, NULL);
+		mk_init(m->graph, mk_f32("w", 4, wd, &w));
+		mk_init(m->graph, mk_f32("lo", 0, &s0, &lo));
+		mk_init(m->graph, mk_f32("hi", 0, &s0, &hi));
+		mk_init(m->graph, mk_f32("zero", 0, &s0, &zero));
+		mk_init(m->graph, mk_f32("one", 0, &s0, &one));
+		mk_node(m->graph, "Conv", "conv", "x,w", "c");
+		if (disjoint)
+			mk_node(m->graph, "Clip", "clip1", "c,zero,one", "r");
+		else
+			mk_node(m->graph, "Relu", "relu", "c", "r");
+		mk_node(m->graph, "Clip", "clip", "r,lo,hi", "y");
+		CHECK(aimet_plan_new(ctx, m, &opts, &p) == 0, "clamp plan: %s", aimet_errmsg(ctx));
+		if (p && aimet_plan_run(ctx, p, &x, &o) == 0) {
+			const float *y = o->data;
+			if (!disjoint) {
+				CHECK(aimet_plan_n_steps(p) == 1 && aimet_plan_get_step(p, 0)->act_lo == 0 &&
+				      aimet_plan_get_step(p, 0)->act_hi == 6 &&
+				      !strcmp(aimet_plan_get_step(p, 0)->act->name, "clip"), "relu+clip fused");
+				CHECK(y[0] == 0 && y[1] == 2 && y[2] == 4 && y[3] == 6, "relu6 values");
+			} else {
+				CHECK(aimet_plan_n_steps(p) == 2, "disjoint clips fused (%zu steps)", aimet_plan_n_steps(p));
+				CHECK(y[0] == 2 && y[1] == 2 && y[3] == 2, "disjoint clip values");
+			}
+		} else {
+			CHECK(0, "clamp run: %s", aimet_errmsg(ctx));
+		}
+		aimet_tensor_free(x);
+		aimet_plan_free(p);
+		aimet_model_free(m);
+	}
+}
+
+/* A run-time input whose value decides a shape (Reshape's shape fed as a graph input) is used
+ * by value: prepared for its contents, prepared again when they change. */
+static void test_value_input(struct aimet_ctx *ctx)
+{
+	struct aimet_model *m = mk_model();
+	struct aimet_plan_opts opts = {.find_op = test_find};
+	struct aimet_plan *p = NULL;
+	int64_t xd[1] = {6}, sd[1] = {2}, s1[2] = {2, 3}, s2[2] = {3, 2};
+	float v[6] = {1, -2, 3, -4, 5, -6};
+	struct aimet_tensor *in[2], *o = NULL;
+	in[0] = mk_f32("x", 1, xd, v);
+	in[1] = aimet_tensor_new("s", AIMET_INT64, 1, sd);
+	aimet_tensor_alloc(ctx, in[1]);
+	memcpy(in[1]->data, s1, sizeof(s1));
+	mk_io(&m->graph->inputs, &m->graph->n_inputs, "x", AIMET_FLOAT, 1, xd);
+	mk_io(&m->graph->inputs, &m->graph->n_inputs, "s", AIMET_INT64, 1, sd);
+	mk_io(&m->graph->outputs, &m->graph->n_outputs, "y", AIMET_FLOAT, -1, NULL);
+	mk_node(m->graph, "Relu", "relu", "x", "r");
+	mk_node(m->graph, "Reshape", "reshape", "r,s", "y");
+	CHECK(aimet_plan_new(ctx, m, &opts, &p) == 0, "value plan");
+	if (p) {
+		int st = aimet_plan_run(ctx, p, in, &o);
+		CHECK(st == 0 && o->ndim == 2 && o->dims[0] == 2 && o->dims[1] == 3, "by value 1: %s",
+		      aimet_errmsg(ctx));
+		CHECK(st == 0 && ((float *)o->data)[2] == 3 && ((float *)o->data)[3] == 0, "by value data");
+		memcpy(in[1]->data, s2, sizeof(s2));
+		st = aimet_plan_run(ctx, p, in, &o);
+		CHECK(st == 0 && o->ndim == 2 && o->dims[0] == 3 && o->dims[1] == 2, "by value 2: %s",
+		      aimet_errmsg(ctx));
+		((float *)in[0]->data)[0] = 7;
+		st = aimet_plan_run(ctx, p, in, &o);
+		CHECK(st == 0 && ((float *)o->data)[0] == 7, "data input still read at run time");
+		CHECK(aimet_plan_prepare(ctx, p, NULL) == AIMET_ERR_INVALID, "prepare without the value");
+		aimet_plan_free(p);
+	}
+	aimet_tensor_free(in[0]);
+	aimet_tensor_free(in[1]);
+	aimet_model_free(m);
+}
+
 static void test_infer_shapes(struct aimet_ctx *ctx)
 {
 	struct aimet_model *m = build_main(0);
@@ -652,6 +748,8 @@ int main(void)
 	test_options(ctx);
 	test_errors(ctx);
 	test_memory(ctx);
+	test_clamp_chain(ctx);
+	test_value_input(ctx);
 	test_infer_shapes(ctx);
 	aimet_ctx_free(ctx);
 	return test_done();

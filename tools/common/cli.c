@@ -106,6 +106,12 @@ struct aimet_ctx *cli_init(const char *name)
 		exit(CLI_EXIT_FAIL);
 	}
 	cli_ctx->interrupted = &interrupted_flag;
+	/* a tool that returns without committing an output leaves no temporary behind */
+	{
+		static int registered;
+		if (!registered++)
+			atexit(aimet_tmpfiles_cleanup);
+	}
 	install(SIGINT);
 	install(SIGTERM);
 	install(SIGHUP);
@@ -375,12 +381,15 @@ void cli_print_help(FILE *f, const struct cli_opt *opts, const char *usage)
 	}
 	fputs("\nOptions:\n", f);
 	for (int i = 0; i < n; i++)
-		if (!opts[i].help || opts[i].help[0] != '\0' || opts[i].long_name)
-			print_opt(f, &opts[i]);
-	for (int i = 0; i < N_COMMON; i++)
-		if (!(opts && (find_long(opts, n, common_opts[i].long_name,
-		                         strlen(common_opts[i].long_name)) < n)))
+		print_opt(f, &opts[i]);
+	/* the common options, unless the tool's table redefines the name */
+	for (int i = 0; i < N_COMMON; i++) {
+		int shadowed = 0;
+		for (int k = 0; k < n; k++)
+			shadowed |= opts[k].long_name && !strcmp(opts[k].long_name, common_opts[i].long_name);
+		if (!shadowed)
 			print_opt(f, &common_opts[i]);
+	}
 }
 
 static void record(struct cli_args *out, int idx, const char *val)
