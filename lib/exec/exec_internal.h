@@ -32,6 +32,7 @@ struct xvalue {
 	/* memory plan (DATA values made by steps) */
 	int first, last;
 	size_t off, size;
+	int alias_of;              /* value whose buffer this one shares, or -1 */
 	int step;                  /* step producing it, -1 otherwise */
 };
 
@@ -65,6 +66,9 @@ struct xstep {
 	struct aimet_tensor **tin, **tout;
 	struct aimet_op_ctx c;
 	int prepared;                  /* c.state valid */
+	/* Reshape-like op whose output is its input's bytes: it shares the buffer and does not
+	 * run (the input is read by nothing else) */
+	int alias;
 	struct aimet_plan_step pub;
 };
 

@@ -591,6 +591,13 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 		}
 		if (s->act >= 0)
 			s->out[0] = p->nodes[s->act].out[0];
+		if ((is_op(n->node, "Reshape") || is_op(n->node, "Flatten") || is_op(n->node, "Squeeze") ||
+		     is_op(n->node, "Unsqueeze") || is_op(n->node, "Identity")) &&
+		    s->n_out == 1 && s->n_in >= 1 && s->in[0] >= 0) {
+			const struct xvalue *x = p->values[s->in[0]];
+			s->alias = x->kind == V_NODE && x->step >= 0 && x->n_consumers == 1 && !x->is_output &&
+			           !x->keep;
+		}
 		for (int j = 0; j < s->n_in; j++)
 			s->tin[j] = s->in[j] >= 0 ? &p->values[s->in[j]]->t : NULL;
 		for (int j = 0; j < s->n_out; j++) {

@@ -166,17 +166,35 @@ static int memory_plan(struct aimet_ctx *ctx, struct aimet_plan *p)
 	struct live *live;
 	for (size_t v = 0; v < p->n_values; v++) {
 		struct xvalue *x = p->values[v];
+		x->alias_of = -1;
 		if (x->step >= 0)
 			x->first = x->last = x->step;
 	}
 	for (size_t i = 0; i < ns; i++)
+		if (p->steps[i].alias) {
+			struct xvalue *o = p->values[p->steps[i].out[0]];
+			int r = p->steps[i].in[0];
+			while (p->values[r]->alias_of >= 0)
+				r = p->values[r]->alias_of;
+			o->alias_of = r;
+		}
+	/* a buffer lives until the last read of it or of any value sharing it */
+	for (size_t i = 0; i < ns; i++)
 		for (int j = 0; j < p->steps[i].n_in; j++) {
 			int vi = p->steps[i].in[j];
-			if (vi >= 0 && p->values[vi]->step >= 0 && p->values[vi]->last < (int)i)
+			if (vi < 0 || p->values[vi]->step < 0)
+				continue;
+			if (p->values[vi]->alias_of >= 0)
+				vi = p->values[vi]->alias_of;
+			if (p->values[vi]->last < (int)i)
 				p->values[vi]->last = (int)i;
 		}
-	for (int i = 0; i < p->n_outputs; i++)
-		p->values[p->outputs[i]]->last = (int)ns;
+	for (int i = 0; i < p->n_outputs; i++) {
+		int vi = p->outputs[i];
+		if (p->values[vi]->alias_of >= 0)
+			vi = p->values[vi]->alias_of;
+		p->values[vi]->last = (int)ns;
+	}
 	live = aimet_calloc(p->n_values, sizeof(*live));
 	if (!live)
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
@@ -185,6 +203,8 @@ static int memory_plan(struct aimet_ctx *ctx, struct aimet_plan *p)
 		for (int j = 0; j < s->n_out; j++) {
 			struct xvalue *x = p->values[s->out[j]];
 			size_t best = 0, best_gap = 0, pos = nlive, k;
+			if (x->alias_of >= 0)
+				continue;
 			int found = 0;
 			/* live[] is sorted by offset: look at the gap before each block and after the last */
 			for (k = 0; k <= nlive; k++) {
@@ -203,6 +223,10 @@ static int memory_plan(struct aimet_ctx *ctx, struct aimet_plan *p)
 			live[pos].last = x->last;
 			nlive++;
 			x->off = best;
+			if (best > SIZE_MAX - ALIGN - x->size) {
+				free(live);
+				return aimet_error(ctx, AIMET_ERR_NOMEM, "activations do not fit in memory");
+			}
 			if (best + x->size > top)
 				top = best + x->size;
 		}
@@ -228,7 +252,7 @@ static int memory_plan(struct aimet_ctx *ctx, struct aimet_plan *p)
 	for (size_t v = 0; v < p->n_values; v++) {
 		struct xvalue *x = p->values[v];
 		if (x->step >= 0) {
-			x->t.data = p->arena + x->off;
+			x->t.data = p->arena + (x->alias_of >= 0 ? p->values[x->alias_of]->off : x->off);
 			x->t.borrowed = 1;
 		}
 	}

@@ -114,7 +114,9 @@ static int run_impl(struct aimet_ctx *ctx, struct aimet_plan *p,
 		s->c.ctx = ctx;
 		s->c.threads = ctx && ctx->threads > 0 ? ctx->threads : 1;
 		s->c.workspace = p->workspace;
-		if (p->opts.use_ref || !s->pub.op->run)
+		if (s->alias)
+			;   /* the output already holds the input's bytes */
+		else if (p->opts.use_ref || !s->pub.op->run)
 			s->pub.op->ref(&s->c);
 		else
 			s->pub.op->run(&s->c);

@@ -147,8 +147,11 @@ struct aimet_attr {
 	int64_t *ints; size_t n_ints;
 	struct aimet_string *strings; size_t n_strings;
 	struct aimet_tensor **tensors; size_t n_tensors;
-	/* Kinds we do not interpret (graphs, sparse tensors, type protos) and any fields unknown
-	 * to us: the whole AttributeProto serialized. When set, the saver emits it verbatim. */
+	/* Kinds we do not interpret (graphs, sparse tensors, type protos, or a value whose fields
+	 * disagree with its type, loaded as UNDEFINED): the whole AttributeProto serialized, emitted
+	 * verbatim on save. For the kinds we do interpret (FLOAT..TENSOR, FLOATS..TENSORS) raw holds
+	 * only what surrounds the value (doc_string, ref_attr_name, unknown fields), if any; the value
+	 * itself always comes from the typed fields above. */
 	struct aimet_blob raw;
 };
 
@@ -190,6 +193,7 @@ struct aimet_graph {
 	struct aimet_blob *opaque; size_t n_opaque; /* sparse_initializer, quantization_annotation,
 	                                              unknown fields: serialized (field number kept) */
 	int *opaque_field;                          /* protobuf field number of each opaque entry */
+	/* (known fields: the serialized message; unknown fields: their wire bytes, tag included) */
 };
 
 struct aimet_opset { char *domain; int64_t version; };

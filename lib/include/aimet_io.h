@@ -15,8 +15,9 @@ int aimet_npy_read(struct aimet_ctx *ctx, const char *path, struct aimet_tensor 
 /* The same from an open stream (left open; `name` for messages); fp NULL opens `name`. */
 int aimet_npy_read_fp(struct aimet_ctx *ctx, FILE *fp, const char *name,
                       struct aimet_tensor **out);
-/* Write `t` atomically (temporary file + rename; "-" = stdout). Version 1.0 header unless the
- * header needs more room. Strings and complex types are refused. */
+/* Write `t` atomically (temporary file + rename; "-" = stdout; a device such as /dev/null is
+ * written in place) with numpy's own version 1.0 header layout (padded to 64 bytes). Strings,
+ * complex and other dtypes without a .npy code are refused. */
 int aimet_npy_write(struct aimet_ctx *ctx, const struct aimet_tensor *t, const char *path);
 /* Write to an open stream (e.g. a cli_out's FILE); `name` is used in messages only. */
 int aimet_npy_write_fp(struct aimet_ctx *ctx, const struct aimet_tensor *t, FILE *fp,
@@ -48,8 +49,9 @@ int aimet_npy_read_rows(struct aimet_ctx *ctx, struct aimet_npy_reader *r, int64
  * "-" reads stdin whole and decides by its first bytes. */
 int aimet_tensor_read_file(struct aimet_ctx *ctx, const char *path, struct aimet_tensor **out);
 
-/* Element-wise conversion between numeric dtypes (float targets through double, integer
- * targets through int64 with C conversion rules). n elements; no overlap. */
+/* Element-wise conversion between numeric dtypes: float targets through double; integer
+ * targets through int64 (floats truncated, saturating at the int64 range, NaN -> 0) and then
+ * narrowed modulo the target's width; bool is x != 0. n elements; no overlap. */
 int aimet_convert(struct aimet_ctx *ctx, void *dst, int dst_dtype, const void *src,
                   int src_dtype, size_t n);
 

@@ -34,9 +34,9 @@ int aimet_graph_replace_weight(struct aimet_ctx *ctx, struct aimet_graph *g, con
  * position and the output slot. */
 struct aimet_node *aimet_graph_producer(const struct aimet_graph *g, const char *name,
                                        size_t *index, int *slot);
-/* Nodes that read `name` (each listed once, in graph order): writes up to `max` node
- * positions into idx and returns how many there are in all. Consumers inside subgraph
- * attributes (If/Loop bodies, kept serialized) are not seen. */
+/* Nodes that read `name` (each listed once, in graph order), a read from inside a node's
+ * subgraph (If/Loop body) counting as a read by that node: writes up to `max` node positions
+ * into idx and returns how many there are in all. */
 size_t aimet_graph_consumers(const struct aimet_graph *g, const char *name, size_t *idx,
                              size_t max);
 int aimet_graph_is_input(const struct aimet_graph *g, const char *name);    /* 1 / 0 */
@@ -53,6 +53,19 @@ int aimet_graph_toposort(struct aimet_ctx *ctx, struct aimet_graph *g);
 /* A name not used by any node, tensor or value in the graph: `base` itself if free, else
  * base_1, base_2, ... Caller frees; NULL on OOM. */
 char *aimet_graph_unique_name(const struct aimet_graph *g, const char *base);
+
+/* ---- subgraphs (If/Loop/Scan bodies, kept serialized in GRAPH/GRAPHS attributes) ---- */
+
+/* Names the body reads from the enclosing graph (outer-scope references), each once; with
+ * `all`, also every name defined or read inside. *names: malloc'd strings, free with
+ * aimet_strv_free. Other attribute kinds give none. */
+int aimet_attr_subgraph_names(struct aimet_ctx *ctx, const struct aimet_attr *a, int all,
+                              char ***names, size_t *n);
+/* Rename the body's outer-scope reads of `from` to `to` (re-serializing the attribute);
+ * returns how many were renamed, or a negative status. */
+int aimet_attr_subgraph_rename(struct aimet_ctx *ctx, struct aimet_attr *a, const char *from,
+                               const char *to);
+void aimet_strv_free(char **v, size_t n);
 
 /* ---- building nodes ---- */
 
@@ -92,7 +105,8 @@ int aimet_graph_insert_after(struct aimet_ctx *ctx, struct aimet_graph *g, const
  * where possible). Refused when another output of the node is still used. */
 int aimet_graph_remove_node(struct aimet_ctx *ctx, struct aimet_graph *g, size_t idx,
                             int keep_input);
-/* Rename every use of a tensor: node inputs and graph outputs reading `from` read `to`. */
+/* Rename every use of a tensor: node inputs (subgraph reads included) and graph outputs reading
+ * `from` read `to`. */
 int aimet_graph_rename_uses(struct aimet_graph *g, const char *from, const char *to);
 
 /* Add an initializer (takes ownership, freed on failure); refused if the name is taken. */

@@ -28,6 +28,9 @@ struct aimet_save_opts {
  * data is refused). `opts` may be NULL. */
 int aimet_model_save(struct aimet_ctx *ctx, const struct aimet_model *m, const char *path,
                      const struct aimet_save_opts *opts);
+/* The size above which a model cannot be written inline (protobuf's 2 GiB limit); automatic
+ * saving then moves tensors of 1 KiB or more to the side file. Only tests lower it. */
+extern size_t aimet_onnx_inline_limit;
 /* Serialize to a malloc'd buffer (*buf owned by the caller); all data inline, so it fails for
  * models over 2 GiB. */
 int aimet_model_serialize(struct aimet_ctx *ctx, const struct aimet_model *m, uint8_t **buf,

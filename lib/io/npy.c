@@ -561,7 +561,10 @@ int aimet_npy_write_fp(struct aimet_ctx *ctx, const struct aimet_tensor *t, FILE
 {
 	int64_t n = aimet_tensor_numel(t);
 	int rc;
-	if (n < 0 || (n && !t->data) || (size_t)n * aimet_dtype_size(t->dtype) > t->nbytes)
+	size_t need;
+	if (n < 0 || (uint64_t)n > SIZE_MAX ||
+	    aimet_mul_size((size_t)n, aimet_dtype_size(t->dtype), &need) || (n && !t->data) ||
+	    need > t->nbytes)
 		return aimet_error(ctx, AIMET_ERR_INVALID, "cannot write '%s': tensor has no data",
 		                   name ? name : "-");
 	if ((rc = aimet_npy_write_header(ctx, fp, t->dtype, t->ndim, t->dims, name)) < 0)

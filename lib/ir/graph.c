@@ -167,12 +167,48 @@ int aimet_graph_replace_weight(struct aimet_ctx *ctx, struct aimet_graph *g, con
 	return AIMET_OK;
 }
 
+static int is_subgraph(const struct aimet_attr *a)
+{
+	return (a->type == AIMET_ATTR_GRAPH || a->type == AIMET_ATTR_GRAPHS) && a->raw.len;
+}
+
+/* Call fn(name, arg) for each outer-scope name a node's subgraphs read (or, with `all`, every
+ * name inside them). Malformed subgraphs are skipped: the loader accepted them as opaque. */
+static int each_subgraph_name(const struct aimet_node *n, int all,
+                              int (*fn)(const char *, void *), void *arg)
+{
+	for (int i = 0; i < n->n_attrs; i++) {
+		char **v;
+		size_t k;
+		int stop = 0;
+		if (!is_subgraph(&n->attrs[i]) || aimet_attr_subgraph_names(NULL, &n->attrs[i], all, &v, &k))
+			continue;
+		for (size_t j = 0; j < k && !stop; j++)
+			stop = fn(v[j], arg);
+		aimet_strv_free(v, k);
+		if (stop)
+			return stop;
+	}
+	return 0;
+}
+
+static int name_is(const char *s, void *arg) { return !strcmp(s, (const char *)arg); }
+
 static int node_reads(const struct aimet_node *n, const char *name)
 {
 	for (int i = 0; i < n->n_inputs; i++)
 		if (str_eq(n->inputs[i], name))
 			return 1;
-	return 0;
+	return each_subgraph_name(n, 0, name_is, (void *)name);
+}
+
+static int rename_in_subgraphs(struct aimet_node *n, const char *from, const char *to)
+{
+	for (int i = 0; i < n->n_attrs; i++)
+		if (is_subgraph(&n->attrs[i]) &&
+		    aimet_attr_subgraph_rename(NULL, &n->attrs[i], from, to) == AIMET_ERR_NOMEM)
+			return AIMET_ERR_NOMEM;
+	return AIMET_OK;
 }
 
 size_t aimet_graph_consumers(const struct aimet_graph *g, const char *name, size_t *idx,
@@ -237,11 +273,59 @@ static size_t heap_pop(size_t *h, size_t *n)
 	return top;
 }
 
+/* Every node's reads as one list: inputs, then outer names its subgraphs read. */
+struct reads { const char **names; size_t *start, n, cap; char **owned; size_t n_owned, cap_owned; };
+
+static int reads_add(struct reads *r, const char *s)
+{
+	if (aimet_grow((void **)&r->names, &r->cap, r->n + 1, sizeof(*r->names)))
+		return -1;
+	r->names[r->n++] = s;
+	return 0;
+}
+
+static int collect_sub(const char *s, void *arg)
+{
+	struct reads *r = arg;
+	char *c = strdup(s);
+	if (!c || aimet_grow((void **)&r->owned, &r->cap_owned, r->n_owned + 1, sizeof(char *))) {
+		free(c);
+		return -1;
+	}
+	r->owned[r->n_owned++] = c;
+	return reads_add(r, c) ? -1 : 0;
+}
+
+static int collect_reads(const struct aimet_graph *g, struct reads *r)
+{
+	if (!(r->start = calloc(g->n_nodes + 1, sizeof(size_t))))
+		return -1;
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		const struct aimet_node *nd = g->nodes[i];
+		r->start[i] = r->n;
+		for (int j = 0; j < nd->n_inputs; j++)
+			if (nd->inputs[j] && nd->inputs[j][0] && reads_add(r, nd->inputs[j]))
+				return -1;
+		if (each_subgraph_name(nd, 0, collect_sub, r) < 0)
+			return -1;
+	}
+	r->start[g->n_nodes] = r->n;
+	return 0;
+}
+
+static void reads_free(struct reads *r)
+{
+	aimet_strv_free(r->owned, r->n_owned);
+	free(r->names);
+	free(r->start);
+}
+
 int aimet_graph_topo_order(struct aimet_ctx *ctx, const struct aimet_graph *g, size_t **order)
 {
 	size_t n = g->n_nodes, n_edges = 0, n_out = 0, hn = 0, done = 0;
 	size_t *indeg = NULL, *start = NULL, *edges = NULL, *heap = NULL, *out = NULL, *fill = NULL;
 	struct smap prod = {0};
+	struct reads reads = {0};
 	int rc = AIMET_OK;
 	*order = NULL;
 	for (size_t i = 0; i < n; i++)
@@ -264,12 +348,13 @@ int aimet_graph_topo_order(struct aimet_ctx *ctx, const struct aimet_graph *g, s
 	start = calloc(n + 2, sizeof(size_t));
 	if (!indeg || !start)
 		goto oom;
-	/* edges producer -> consumer in CSR form, one per input occurrence */
+	/* edges producer -> consumer in CSR form, one per input occurrence (subgraph reads too) */
+	if (collect_reads(g, &reads))
+		goto oom;
 	for (size_t i = 0; i < n; i++)
-		for (int j = 0; j < g->nodes[i]->n_inputs; j++) {
+		for (size_t j = reads.start[i]; j < reads.start[i + 1]; j++) {
 			size_t p;
-			const char *in = g->nodes[i]->inputs[j];
-			if (in && *in && smap_get(&prod, in, &p)) {
+			if (smap_get(&prod, reads.names[j], &p)) {
 				start[p + 1]++;
 				indeg[i]++;
 				n_edges++;
@@ -284,10 +369,9 @@ int aimet_graph_topo_order(struct aimet_ctx *ctx, const struct aimet_graph *g, s
 	if (!edges || !fill || !heap || !out)
 		goto oom;
 	for (size_t i = 0; i < n; i++)
-		for (int j = 0; j < g->nodes[i]->n_inputs; j++) {
+		for (size_t j = reads.start[i]; j < reads.start[i + 1]; j++) {
 			size_t p;
-			const char *in = g->nodes[i]->inputs[j];
-			if (in && *in && smap_get(&prod, in, &p))
+			if (smap_get(&prod, reads.names[j], &p))
 				edges[start[p] + fill[p]++] = i;
 		}
 	for (size_t i = 0; i < n; i++)
@@ -316,6 +400,7 @@ oom:
 	rc = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
 out:
 	smap_free(&prod);
+	reads_free(&reads);
 	free(indeg);
 	free(start);
 	free(edges);
@@ -351,7 +436,7 @@ static int name_used(const struct aimet_graph *g, const char *s)
 {
 	for (size_t i = 0; i < g->n_nodes; i++) {
 		const struct aimet_node *n = g->nodes[i];
-		if (str_eq(n->name, s))
+		if (str_eq(n->name, s) || each_subgraph_name(n, 1, name_is, (void *)s) > 0)
 			return 1;
 		for (int j = 0; j < n->n_inputs; j++)
 			if (str_eq(n->inputs[j], s))
@@ -578,10 +663,13 @@ int aimet_graph_rename_uses(struct aimet_graph *g, const char *from, const char 
 	int rc = AIMET_OK;
 	if (!f || !t)
 		rc = AIMET_ERR_NOMEM;
-	for (size_t i = 0; !rc && i < g->n_nodes; i++)
+	for (size_t i = 0; !rc && i < g->n_nodes; i++) {
 		for (int j = 0; !rc && j < g->nodes[i]->n_inputs; j++)
 			if (str_eq(g->nodes[i]->inputs[j], f))
 				rc = set_name(&g->nodes[i]->inputs[j], t);
+		if (!rc)
+			rc = rename_in_subgraphs(g->nodes[i], f, t);
+	}
 	for (size_t i = 0; !rc && i < g->n_outputs; i++)
 		if (str_eq(g->outputs[i].name, f))
 			rc = set_name(&g->outputs[i].name, t);
@@ -600,6 +688,8 @@ static int rewire_consumers(struct aimet_graph *g, const struct aimet_node *skip
 		for (int j = 0; j < g->nodes[i]->n_inputs; j++)
 			if (str_eq(g->nodes[i]->inputs[j], from) && set_name(&g->nodes[i]->inputs[j], to))
 				return AIMET_ERR_NOMEM;
+		if (rename_in_subgraphs(g->nodes[i], from, to))
+			return AIMET_ERR_NOMEM;
 	}
 	return AIMET_OK;
 }

@@ -8,7 +8,11 @@
 #include <string.h>
 
 #define NOMEM(ctx) aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory")
-#define PROTO_LIMIT ((size_t)INT32_MAX)
+
+/* protobuf messages are limited to 2 GiB; a variable so that tests can exercise the switch to
+ * external data without building a 2 GiB model */
+size_t aimet_onnx_inline_limit = (size_t)INT32_MAX;
+#define PROTO_LIMIT aimet_onnx_inline_limit
 
 struct saver {
 	struct aimet_ctx *ctx;

@@ -314,7 +314,7 @@ static void binary_ref_impl(struct aimet_op_ctx *c, const struct binary *bd, int
 /* ---- float32 row kernels: y[0..n) = a op b, each side contiguous (stride 1) or one value ---- */
 
 #define ROW_F(NAME, E)                                                                        \
-	static void row_##NAME(const float *a, int sa, const float *b, int sb, float *y,        \
+	ELT_CLONES static void row_##NAME(const float *a, int sa, const float *b, int sb, float *y,        \
 	                       int64_t n, float lo, float hi)                                   \
 	{                                                                                     \
 		(void)lo; (void)hi;                                                           \
@@ -356,7 +356,7 @@ ROW_F(square, ((void)x1, x0 * x0))
 typedef void (*row_fn)(const float *, int, const float *, int, float *, int64_t, float, float);
 
 #define ROW_CMP(NAME, E)                                                                      \
-	static void cmp_##NAME(const float *a, int sa, const float *b, int sb, uint8_t *y,      \
+	ELT_CLONES static void cmp_##NAME(const float *a, int sa, const float *b, int sb, uint8_t *y,      \
 	                       int64_t n)                                                       \
 	{                                                                                     \
 		if (sa && sb) {                                                               \
@@ -568,7 +568,7 @@ static void variadic_ref_impl(struct aimet_op_ctx *c, const struct binary *bd, i
 
 struct copy_job { struct aimet_bcast bc; const float *x; float *y; float scale; };
 
-static void copy_range(void *arg, int64_t beg, int64_t end)
+ELT_CLONES static void copy_range(void *arg, int64_t beg, int64_t end)
 {
 	struct copy_job *j = arg;
 	struct aimet_bcast_iter it;
@@ -588,7 +588,7 @@ static void copy_range(void *arg, int64_t beg, int64_t end)
 	}
 }
 
-static void div_range(void *arg, int64_t beg, int64_t end)
+ELT_CLONES static void div_range(void *arg, int64_t beg, int64_t end)
 {
 	struct copy_job *j = arg;
 	for (int64_t i = beg; i < end; i++)

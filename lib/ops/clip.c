@@ -87,7 +87,7 @@ static void clip_ref(struct aimet_op_ctx *c)
 
 struct clip_job { const float *x; float *y; float lo, hi; };
 
-static void clip_range(void *arg, int64_t beg, int64_t end)
+ELT_CLONES static void clip_range(void *arg, int64_t beg, int64_t end)
 {
 	const struct clip_job *j = arg;
 	const float lo = j->lo, hi = j->hi, *x = j->x;

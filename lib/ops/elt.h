@@ -8,6 +8,14 @@
 #include <string.h>
 #include "aimet_ops.h"
 
+/* The vector loops get AVX-512 and AVX2 versions, chosen when the program loads. Their results
+ * are bitwise those of the baseline version: each file keeps floating-point contraction off. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(AIMET_NO_CLONES)
+#define ELT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ELT_CLONES
+#endif
+
 /* How an elementwise op computes on a dtype: in double, in int64, in uint64. */
 enum { ELT_NONE = 0, ELT_F = 1, ELT_I = 2, ELT_U = 3 };
 /* dtype class masks for the op tables */

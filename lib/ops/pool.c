@@ -71,9 +71,15 @@ static int pool_geometry(const struct aimet_op_ctx *c, int kind, struct pool_geo
 		return nn_fail(c, AIMET_ERR_INVALID, "storage_order %d is invalid", g->storage_order);
 	if (strcmp(ap, "NOTSET") && strcmp(ap, "VALID") && strcmp(ap, "SAME_UPPER") && strcmp(ap, "SAME_LOWER"))
 		return nn_fail(c, AIMET_ERR_INVALID, "auto_pad '%s' is invalid", ap);
-	for (int i = 0; i < g->nsp; i++) {
+	for (int i = 0, taps = 1; i < g->nsp; i++) {
 		int64_t in = x->dims[2 + i], dk = (g->k[i] - 1) * g->d[i] + 1, out;
 		g->in[i] = in;
+		/* bounded work per output: a hostile kernel must fail here, not hang a kernel */
+		if (g->k[i] > (1 << 26) / taps)
+			return nn_fail(c, AIMET_ERR_INVALID, "kernel_shape has more than %d taps", 1 << 26);
+		taps *= (int)g->k[i];
+		if (pads[i] >= dk || pads[g->nsp + i] >= dk)
+			return nn_fail(c, AIMET_ERR_INVALID, "pads on axis %d are not smaller than the kernel", 2 + i);
 		if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
 			int64_t need;
 			out = (in + g->s[i] - 1) / g->s[i];

@@ -627,7 +627,7 @@ static void rs_run(struct aimet_op_ctx *c)
 						           s->p.in[L], s->rep);
 					else
 						rs_gather((const char *)x->data + (size_t)coff[0] * es, yrow, al->idx, ow, es);
-					for (int64_t i = 0; i < ow; i++)
+					for (int64_t i = 0; s->p.ct == CT_TFCROP && i < ow; i++)
 						if (al->ext[i])
 							nn_set(y, r * ow + i, s->p.extrap);
 				}
@@ -663,7 +663,7 @@ static void rs_run(struct aimet_op_ctx *c)
 					}
 				}
 			}
-			for (int64_t i = 0; i < ow; i++)
+			for (int64_t i = 0; s->p.ct == CT_TFCROP && i < ow; i++)
 				if (al->ext[i])
 					yr[i] = extrap;
 		}

@@ -44,7 +44,7 @@ struct unary {
 		(void)p;                                                                    \
 		return (EXPR);                                                              \
 	}                                                                                   \
-	__attribute__((unused))                                                             \
+	__attribute__((unused)) ELT_CLONES                                                  \
 	static void NAME##_fast(const float *x, float *y, int64_t n, const struct uparam *p)  \
 	{                                                                                   \
 		const struct uparam q = *p; /* a local copy can be read unconditionally */  \
@@ -127,7 +127,7 @@ static inline float exp_approx(float x)
 }
 
 /* Sigmoid's fast loop uses exp_approx; the reference keeps libm's expf. */
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+ELT_CLONES
 static void sigmoid_approx_fast(const float *x, float *y, int64_t n, const struct uparam *p)
 {
 	(void)p;

@@ -1,6 +1,6 @@
 /* where.c: Where (condition ? X : Y) with three-way numpy broadcasting, for any fixed-size
  * dtype; the fast kernel walks rows with the shared broadcast iterator. */
-#pragma GCC optimize("O3")
+#pragma GCC optimize("O3", "fp-contract=off")
 #include "elt.h"
 
 #include <string.h>
@@ -54,7 +54,7 @@ struct where_job {
 };
 
 #define WHERE_ROW(T)                                                                          \
-	static void row_##T(const uint8_t *c, int sc, const T *x, int sx, const T *y, int sy,   \
+	ELT_CLONES static void row_##T(const uint8_t *c, int sc, const T *x, int sx, const T *y, int sy,   \
 	                    T *z, int64_t n)                                                    \
 	{                                                                                     \
 		if (sc && sx && sy)                                                           \

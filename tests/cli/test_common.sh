@@ -83,17 +83,19 @@ expect_fail "no such directory" 1 '' "$TC" tool -o "$T/none/x.npy"
 
 # signals: a pending output is removed; 128+signal
 mkdir "$T/sig"
+# wait (up to 5 s) until the tool has its temporary open, so the handlers are installed
+wait_tmp() { for _ in $(seq 50); do [ -n "$(ls -A "$T/sig")" ] && return; sleep 0.1; done; }
 "$TC" tool -o "$T/sig/x.npy" --sleep 5 --check 2>"$T/err" & pid=$!
-sleep 0.3; kill -TERM $pid; wait $pid; rc=$?
+wait_tmp; kill -TERM $pid; wait $pid; rc=$?
 expect_eq "TERM exit (tool checks)" 143 $rc
 expect_eq "TERM message" "test_cli: interrupted" "$(cat "$T/err")"
 expect_eq "TERM leaves nothing" "" "$(ls -A "$T/sig")"
 "$TC" tool -o "$T/sig/x.npy" --sleep 5 2>"$T/err" & pid=$!
-sleep 0.3; kill -TERM $pid; wait $pid; rc=$?
+wait_tmp; kill -TERM $pid; wait $pid; rc=$?
 expect_eq "TERM exit (tool ignores)" 143 $rc
 expect_eq "TERM leaves nothing" "" "$(ls -A "$T/sig")"
 "$TC" tool -o "$T/sig/x.npy" --sleep 5 2>"$T/err" & pid=$!
-sleep 0.3; kill -TERM $pid; sleep 0.1; kill -TERM $pid; wait $pid; rc=$?
+wait_tmp; kill -TERM $pid; sleep 0.1; kill -TERM $pid; wait $pid; rc=$?
 expect_eq "second TERM" 143 $rc
 expect_eq "second TERM leaves nothing" "" "$(ls -A "$T/sig")"
 

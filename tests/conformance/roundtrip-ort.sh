@@ -40,4 +40,12 @@ for model in "$AIMET_SHARED"/models/*.onnx; do
 	[ "$same" -eq 1 ] && ok
 done
 expect_eq "shared models found" 8 "$n"
+# stdin to stdout gives the same bytes as file to file
+m=$AIMET_SHARED/models/fmnist_mlp.onnx
+if "$RT" roundtrip - - <"$m" >"$T/stdio.onnx" 2>"$T/err" && cmp -s "$T/stdio.onnx" "$T/fmnist_mlp.onnx"; then ok
+else bad "stdin/stdout round trip: $(head -c 300 "$T/err")"; fi
+# a truncated model fails with one message and leaves no output
+head -c 100000 "$m" >"$T/trunc.onnx"
+expect_fail "truncated model" 1 "$T/trunc.out.onnx" "$RT" roundtrip "$T/trunc.onnx" "$T/trunc.out.onnx"
+grep -q "not an ONNX model (protobuf parse failed)" "$T/err" && ok || bad "truncation message: $(cat "$T/err")"
 finish

@@ -156,7 +156,7 @@ static void hand_cases(struct aimet_ctx *ctx)
 		aimet_node_free(n);
 	}
 	/* ReduceSum-13 axes input; empty axes: all, or the identity with noop_with_empty_axes */
-	in[1] = ti64(0, NULL);
+	in[1] = ti64(0, (int64_t[]){0});
 	n = red_node("ReduceSum", 2, 0);
 	CHECK(run3(ctx, "sum empty", OP("ReduceSum"), n, 13, 2, in, 1, y, 1e-6) == 0, "%s", aimet_errmsg(ctx));
 	CHECK(y[0]->ndim == 0 && ((float *)y[0]->data)[0] == 21, "sum of empty axes = 21");

@@ -704,6 +704,38 @@ static void test_value_input(struct aimet_ctx *ctx)
 	aimet_model_free(m);
 }
 
+/* A Reshape whose input is read by nothing else shares its input's buffer and does not run. */
+static void test_alias(struct aimet_ctx *ctx)
+{
+	struct aimet_model *m = mk_model();
+	struct aimet_plan_opts opts = {.find_op = test_find};
+	struct aimet_plan *p = NULL;
+	int64_t xd[1] = {6}, sd[1] = {2}, shape[2] = {2, 3};
+	float v[6] = {1, -2, 3, -4, 5, -6};
+	struct aimet_tensor *x = mk_f32("x", 1, xd, v), *s = aimet_tensor_new("s", AIMET_INT64, 1, sd), *o;
+	struct hook_rec h = {.scale_r = 1};
+	aimet_tensor_alloc(ctx, s);
+	memcpy(s->data, shape, sizeof(shape));
+	mk_io(&m->graph->inputs, &m->graph->n_inputs, "x", AIMET_FLOAT, 1, xd);
+	mk_io(&m->graph->outputs, &m->graph->n_outputs, "y", AIMET_FLOAT, -1, NULL);
+	mk_init(m->graph, s);
+	mk_node(m->graph, "Relu", "relu1", "x", "r");
+	mk_node(m->graph, "Reshape", "reshape", "r,s", "q");
+	mk_node(m->graph, "Relu", "relu2", "q", "y");
+	CHECK(aimet_plan_new(ctx, m, &opts, &p) == 0, "alias plan");
+	if (p) {
+		aimet_plan_set_hook(p, hook, &h);
+		CHECK(aimet_plan_run(ctx, p, &x, &o) == 0, "alias run: %s", aimet_errmsg(ctx));
+		CHECK(o->ndim == 2 && o->dims[1] == 3 && ((float *)o->data)[2] == 3 &&
+		      ((float *)o->data)[1] == 0, "alias values");
+		CHECK(aimet_plan_arena_bytes(p) == 2 * 64, "alias arena %zu", aimet_plan_arena_bytes(p));
+		CHECK(h.n == 4 && !strcmp(h.names[2], "q"), "hook sees the aliased output (%d)", h.n);
+		aimet_plan_free(p);
+	}
+	aimet_tensor_free(x);
+	aimet_model_free(m);
+}
+
 static void test_infer_shapes(struct aimet_ctx *ctx)
 {
 	struct aimet_model *m = build_main(0);
@@ -750,6 +782,7 @@ int main(void)
 	test_memory(ctx);
 	test_clamp_chain(ctx);
 	test_value_input(ctx);
+	test_alias(ctx);
 	test_infer_shapes(ctx);
 	aimet_ctx_free(ctx);
 	return test_done();

@@ -557,6 +557,31 @@ static void test_external_data(void)
 		unlink(side2);
 	}
 	CHECK(aimet_model_save(ctx, m, "-", &o) == AIMET_ERR_INVALID, "no external data to stdout");
+	/* automatic mode switches to external data when the model would not fit inline */
+	{
+		char side3[600];
+		size_t saved = aimet_onnx_inline_limit;
+		snprintf(side3, sizeof(side3), "%s.data", p);
+		unlink(side3);
+		struct aimet_model *big = aimet_model_clone(m);
+		int64_t bd = 1024;
+		aimet_graph_add_initializer(ctx, big->graph, mk_tensor("big", AIMET_FLOAT, 1, &bd));
+		aimet_onnx_inline_limit = 3000;
+		CHECK(aimet_model_save(ctx, big, p, NULL) == 0 && file_size(side3) == 4096 && file_size(p) <= 3000,
+		      "automatic external data (%zu, side %zu): %s", file_size(p), file_size(side3),
+		      aimet_errmsg(ctx));
+		CHECK(aimet_model_load(ctx, p, &r) == 0 && aimet_model_equal(big, r, why, sizeof(why)),
+		      "automatic external round trip: %s", why);
+		aimet_model_free(r);
+		r = NULL;
+		CHECK(aimet_model_serialize(ctx, big, &buf, &len) == AIMET_ERR_LIMIT, "serialize over the limit");
+		CHECK(aimet_model_save(ctx, big, "-", NULL) == AIMET_ERR_INVALID, "stdout over the limit");
+		aimet_onnx_inline_limit = 1000;
+		CHECK(aimet_model_save(ctx, big, p, NULL) == AIMET_ERR_LIMIT, "too big even with external data");
+		aimet_model_free(big);
+		aimet_onnx_inline_limit = saved;
+		unlink(side3);
+	}
 	{
 		struct aimet_save_opts bad = {64, "../x.bin"};
 		CHECK(aimet_model_save(ctx, m, p, &bad) == AIMET_ERR_INVALID, "side name with '/' refused");
