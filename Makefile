@@ -84,3 +84,26 @@ clean:
 
 distclean: clean
 	rm -rf config.mk config.log config.status configure autom4te.cache aclocal.m4
+
+# `make fuzz`: libFuzzer harnesses (tests/fuzz/*.c) over a clang build of the library with
+# ASan+UBSan in build-fuzz/; each runs FUZZ_SECONDS (tests/fuzz/run.sh) and any finding fails.
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
+fuzz:
+	$(MAKE) B=build-fuzz CC=clang EXTRA_CFLAGS='-g -O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)' \
+		build-fuzz/libaimet.a fuzz-bins
+	FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_BINS)
+.PHONY: fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+build-fuzz/fuzz/%: tests/fuzz/%.c build-fuzz/libaimet.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $< build-fuzz/libaimet.a $(LIBS) $(ALL_LDFLAGS) -o $@
+
+# `make check-asan`: everything built with ASan+UBSan in build-asan/, the whole suite run on it.
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+check-asan:
+	$(MAKE) B=build-asan EXTRA_CFLAGS='$(ASAN_FLAGS)' EXTRA_LDFLAGS='$(ASAN_FLAGS)' all \
+		$(TEST_SRC:tests/%.c=build-asan/tests/%)
+	AIMET_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh

@@ -102,11 +102,13 @@ int aimet__value_find(const struct aimet_plan *p, const char *name);
 int aimet__fold_node(struct aimet_ctx *ctx, struct aimet_plan *p, int ni, int do_infer);
 int aimet__bnfold_compute(struct aimet_ctx *ctx, struct aimet_plan *p, struct xbnfold *f);
 void aimet__value_release(struct xvalue *v);
+size_t aimet__mem_limit(void);   /* largest buffer we allocate (half of physical memory) */
 /* Classify and lay out the steps again after inputs were marked `spec`. */
 int aimet__replan(struct aimet_ctx *ctx, struct aimet_plan *p);
 int aimet__value_own(struct aimet_ctx *ctx, struct xvalue *v);
 /* prepare.c */
 void aimet__unprepare(struct aimet_plan *p);
+int aimet__ws_reserve(struct aimet_ctx *ctx, struct aimet_plan *p);  /* grow to ws_size */
 int aimet__step_prepare(struct aimet_ctx *ctx, struct aimet_plan *p, struct xstep *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- value table with a name index ---- */
 
@@ -95,6 +96,19 @@ static int value_add(struct aimet_plan *p, const char *name, int own, int kind)
 	return (int)p->n_values++;
 }
 
+size_t aimet__mem_limit(void)
+{
+	static size_t limit;
+	if (!limit) {
+		long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+		/* a hostile model can ask for any size: refuse what cannot fit rather than let the
+		 * system kill us; half of physical memory per buffer */
+		limit = pages > 0 && psize > 0 && (size_t)pages <= SIZE_MAX / (size_t)psize
+		        ? (size_t)pages * (size_t)psize / 2 : SIZE_MAX / 4;
+	}
+	return limit;
+}
+
 void aimet__value_release(struct xvalue *v)
 {
 	if (v->owned && v->t.dtype == AIMET_STRING) {
@@ -118,6 +132,9 @@ int aimet__value_own(struct aimet_ctx *ctx, struct xvalue *v)
 		                   v->name, v->t.dtype);
 	if (n < 0 || (uint64_t)n > SIZE_MAX || aimet_mul_size((size_t)n, es, &bytes))
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "tensor '%s': size overflows", v->name);
+	if (bytes > aimet__mem_limit())
+		return aimet_error(ctx, AIMET_ERR_LIMIT, "tensor '%s' would need %zu bytes, more than "
+		                   "this machine can hold", v->name, bytes);
 	if (!v->owned || v->owned_bytes != bytes) {
 		void *d;
 		aimet__value_release(v);
@@ -1047,15 +1064,8 @@ int aimet_plan_set_weight(struct aimet_ctx *ctx, struct aimet_plan *p, const cha
 			if (dirty && (st = aimet__step_prepare(ctx, p, s)))
 				goto out;
 		}
-	if (p->prepared && p->ws_size > p->ws_cap) {
-		free(p->workspace);
-		p->ws_cap = 0;
-		if (!(p->workspace = aimet_malloc(p->ws_size))) {
-			st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory (workspace)");
-			goto out;
-		}
-		p->ws_cap = p->ws_size;
-	}
+	if (p->prepared && (st = aimet__ws_reserve(ctx, p)))
+		goto out;
 	st = AIMET_OK;
 out:
 	for (size_t i = 0; i < p->n_values; i++)

@@ -240,6 +240,9 @@ static int memory_plan(struct aimet_ctx *ctx, struct aimet_plan *p)
 		}
 	}
 	free(live);
+	if (top > aimet__mem_limit())
+		return aimet_error(ctx, AIMET_ERR_LIMIT, "activations would need %zu bytes, more than "
+		                   "this machine can hold", top);
 	p->arena_size = top;
 	if (top + ALIGN > p->arena_cap) {
 		free(p->arena);
@@ -256,6 +259,24 @@ static int memory_plan(struct aimet_ctx *ctx, struct aimet_plan *p)
 			x->t.borrowed = 1;
 		}
 	}
+	return AIMET_OK;
+}
+
+int aimet__ws_reserve(struct aimet_ctx *ctx, struct aimet_plan *p)
+{
+	size_t bytes;
+	if (p->ws_size <= p->ws_cap)
+		return AIMET_OK;
+	if (p->ws_size > aimet__mem_limit())
+		return aimet_error(ctx, AIMET_ERR_LIMIT, "a workspace of %zu bytes is more than this "
+		                   "machine can hold", p->ws_size);
+	bytes = (p->ws_size + ALIGN - 1) / ALIGN * ALIGN;
+	free(p->workspace);
+	p->ws_cap = 0;
+	if (!(p->workspace = aligned_alloc(ALIGN, bytes)))
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory (workspace of %zu bytes)",
+		                   p->ws_size);
+	p->ws_cap = bytes;
 	return AIMET_OK;
 }
 
@@ -289,16 +310,8 @@ static int prepare_once(struct aimet_ctx *ctx, struct aimet_plan *p,
 			goto fail;
 	if ((st = memory_plan(ctx, p)))
 		goto fail;
-	if (p->ws_size > p->ws_cap) {
-		free(p->workspace);
-		p->ws_cap = 0;
-		if (!(p->workspace = aligned_alloc(ALIGN, (p->ws_size + ALIGN - 1) / ALIGN * ALIGN))) {
-			st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory (workspace of %zu bytes)",
-			                 p->ws_size);
-			goto fail;
-		}
-		p->ws_cap = (p->ws_size + ALIGN - 1) / ALIGN * ALIGN;
-	}
+	if ((st = aimet__ws_reserve(ctx, p)))
+		goto fail;
 	p->prepared = 1;
 	return AIMET_OK;
 fail:

@@ -24,4 +24,64 @@ int aimet_bn_meta_get(const struct aimet_model *m, const char *tensor, float **g
 int aimet_bn_meta_set(struct aimet_ctx *ctx, struct aimet_model *m, const char *tensor,
                       const float *gamma, const float *beta, size_t n);
 
+/* ---- cross-layer equalization (cle.c; FORMATS.md section 5) ---- */
+struct aimet_cle_opts {
+	int keep_relu6;          /* leave Clip(0,6) between convs (those pairs are then skipped) */
+	int no_high_bias_fold;   /* skip high-bias absorption */
+	int max_rounds;          /* scaling rounds until converged; 0 = default (20) */
+};
+/* A scaled set: two layers (pair) or three (a depthwise layer in the middle). */
+struct aimet_cle_set {
+	char *layers[3]; int n_layers;   /* node names (or output names when unnamed) */
+	double scale_min, scale_max;     /* range of the accumulated per-channel scales */
+	int relu6_replaced;              /* a Clip(0,6) in the set became Relu */
+	double bias_absorbed;            /* sum over channels of the absorbed bias c */
+	int n_absorbed;                  /* channels with c > 0 */
+};
+struct aimet_cle_skip { char *layer; char *reason; };
+struct aimet_cle_report {
+	int n_bn_folded, n_relu6_replaced, rounds;
+	struct aimet_cle_set *sets; size_t n_sets;
+	struct aimet_cle_skip *skips; size_t n_skips;
+};
+void aimet_cle_opts_init(struct aimet_cle_opts *o);
+/* BN fold, ReLU6 -> ReLU (unless keep_relu6), cross-layer scaling of Conv/ConvTranspose/Gemm
+ * chains (only Relu/PRelu or nothing between, single consumers), then high-bias absorption
+ * from the folded BN statistics. Edits `m` in place; *report (may be NULL) gets a description
+ * owned by the caller (aimet_cle_report_free). */
+int aimet_cle(struct aimet_ctx *ctx, struct aimet_model *m, const struct aimet_cle_opts *opts,
+              struct aimet_cle_report **report);
+void aimet_cle_report_free(struct aimet_cle_report *r);   /* accepts NULL */
+
+/* ---- bias correction (biascorr.c; FORMATS.md section 5) ---- */
+struct aimet_qsim_opts;
+struct aimet_dataset;
+struct aimet_bc_opts {
+	int analytical;                  /* from the folded BN statistics (data-free) */
+	const char *const *layers; int n_layers;        /* only these (NULL: every layer) */
+	const char *const *skip_layers; int n_skip;     /* never these */
+	void (*progress)(int64_t done, int64_t total);  /* layers done; may be NULL */
+};
+/* Per corrected layer: the mean |quantized - FP32| output shift over channels before and after
+ * (empirical: measured on the data; analytical: the predicted shift, after = 0). */
+struct aimet_bc_layer {
+	char *name;            /* node name (or its output) */
+	char *output;          /* pre-activation output tensor */
+	int analytical;
+	double shift_before, shift_after;
+};
+struct aimet_bc_report {
+	struct aimet_bc_layer *layers; size_t n_layers;
+	struct aimet_cle_skip *skips; size_t n_skips;
+};
+/* Fold batch norms, then correct the bias of every Conv/ConvTranspose/Gemm (adding a zero bias
+ * where there is none) so that the quantized model's mean pre-activation output per channel
+ * matches FP32's: empirically on `ds` (per layer in topological order, the quantized model
+ * carrying the earlier corrections) or analytically. `qopts` decides what "quantized" means.
+ * `ds` may be NULL only with analytical. *report may be NULL. */
+int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
+                       const struct aimet_qsim_opts *qopts, struct aimet_dataset *ds,
+                       const struct aimet_bc_opts *opts, struct aimet_bc_report **report);
+void aimet_bc_report_free(struct aimet_bc_report *r);   /* accepts NULL */
+
 #endif

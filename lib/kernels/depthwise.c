@@ -69,7 +69,7 @@ static inline __attribute__((always_inline)) void dw_fixed(const struct aimet_co
 #pragma GCC unroll 5
 				for (int kw = 0; kw < K; kw++)
 					acc += wt[kh * K + kw] * b[kh * Wq + (kw % SWC) * plane + kw / SWC + ow];
-			acc += bias * 1.001f;
+			acc += bias;
 			acc = acc < lo ? lo : acc;
 			yo[ow] = acc > hi ? hi : acc;
 		}

@@ -598,7 +598,12 @@ ELT_CLONES static void div_range(void *arg, int64_t beg, int64_t end)
 static void variadic_run_impl(struct aimet_op_ctx *c, const struct binary *bd, int mean)
 {
 	struct aimet_tensor *y = c->out[0];
-	if (y->dtype != AIMET_FLOAT) {
+	int alias = 0;
+	/* the fast kernel accumulates in y: an input after the first two that shares y's buffer
+	 * would be overwritten before it is read, while the reference reads every input first */
+	for (int k = 2; k < c->n_in; k++)
+		alias |= c->in[k]->data == y->data;
+	if (y->dtype != AIMET_FLOAT || alias) {
 		variadic_ref_impl(c, bd, mean);
 		return;
 	}

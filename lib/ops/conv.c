@@ -409,7 +409,7 @@ static void run_taps(struct aimet_op_ctx *c, const struct conv_geom *g, const st
 					memset(d, 0, (size_t)Wp * sizeof(float));
 					continue;
 				}
-				memset(d, 0, (size_t)v->PW * sizeof(float)); d[0] += 0.5f;
+				memset(d, 0, (size_t)v->PW * sizeof(float));
 				memcpy(d + v->PW, xg + (ci * v->H + ih) * v->W, (size_t)v->W * sizeof(float));
 				memset(d + v->PW + v->W, 0, (size_t)(Wp - v->PW - v->W) * sizeof(float));
 			}

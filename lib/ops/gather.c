@@ -183,9 +183,118 @@ static void gel_ref(struct aimet_op_ctx *c)
 	}
 }
 
+/* ---- GatherND ---- */
+
+/* data [B..., D(m)..., S...], indices [B..., Q..., m] -> out [B..., Q..., S...]: B the batch_dims
+ * leading dims shared by both, each index tuple picks a block of S elements. */
+struct gnd_geom {
+	int64_t batch, nq, m, block;   /* batch count, tuples per batch, tuple length, block elems */
+	int64_t dd[AIMET_MAX_DIMS];    /* the m indexed dims of data */
+	int64_t ds[AIMET_MAX_DIMS];    /* their strides (elements) within one batch */
+	int64_t batch_size;            /* data elements per batch */
+};
+
+static int gnd_geom(struct aimet_op_ctx *c, struct gnd_geom *g, int64_t *dims, int *nd)
+{
+	const struct aimet_tensor *x = c->in[0], *idx = c->in[1];
+	int64_t b = aimet_node_attr_int(c->node, "batch_dims", 0), m;
+	int r = x->ndim, q = idx->ndim, n = 0;
+	if (idx->dtype != AIMET_INT64)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "indices must be int64");
+	if (r < 1 || q < 1 || b < 0 || b >= q || b >= r)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "invalid ranks %d, %d for batch_dims %lld",
+		                      r, q, (long long)b);
+	m = idx->dims[q - 1];
+	if (m < 1 || m > r - b)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "index tuples of %lld for rank %d", (long long)m, r);
+	g->batch = g->nq = g->block = 1;
+	for (int i = 0; i < b; i++) {
+		if (idx->dims[i] != x->dims[i])
+			return aimet_op_error(c, AIMET_ERR_INVALID, "batch dim %d differs", i);
+		g->batch *= x->dims[i];
+		dims[n++] = x->dims[i];
+	}
+	for (int i = (int)b; i < q - 1; i++) {
+		g->nq *= idx->dims[i];
+		dims[n++] = idx->dims[i];
+	}
+	for (int i = (int)(b + m); i < r; i++) {
+		g->block *= x->dims[i];
+		if (n >= AIMET_MAX_DIMS)
+			return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "output rank exceeds %d", AIMET_MAX_DIMS);
+		dims[n++] = x->dims[i];
+	}
+	g->m = m;
+	for (int64_t k = m - 1, s = g->block; k >= 0; k--) {
+		g->dd[k] = x->dims[b + k];
+		g->ds[k] = s;
+		s *= g->dd[k];
+	}
+	g->batch_size = g->block;
+	for (int64_t k = 0; k < m; k++)
+		g->batch_size *= g->dd[k];
+	*nd = n;
+	return AIMET_OK;
+}
+
+static int gnd_infer(struct aimet_op_ctx *c)
+{
+	struct aimet_tensor *x = mv_in(c, 0), *idx = mv_in(c, 1);
+	struct gnd_geom g;
+	int64_t dims[AIMET_MAX_DIMS];
+	int nd, st;
+	if (!x || !idx || c->n_out < 1)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "needs 'data' and 'indices' inputs");
+	if ((st = mv_check_dtype(c, x, "data")) || (st = gnd_geom(c, &g, dims, &nd)))
+		return st;
+	if (idx->data) {
+		const int64_t *iv = idx->data;
+		for (int64_t t = 0; t < g.batch * g.nq; t++)
+			for (int64_t k = 0; k < g.m; k++)
+				if (iv[t * g.m + k] < -g.dd[k] || iv[t * g.m + k] >= g.dd[k])
+					return aimet_op_error(c, AIMET_ERR_INVALID, "index %lld out of range",
+					                      (long long)iv[t * g.m + k]);
+	}
+	return mv_set_out(c, 0, x->dtype, nd, dims);
+}
+
+/* Out-of-range tuples (only possible when the indices were not known at infer) give zeros. */
+static void gnd_ref(struct aimet_op_ctx *c)
+{
+	const struct aimet_tensor *x = c->in[0];
+	struct gnd_geom g;
+	int64_t dims[AIMET_MAX_DIMS];
+	int nd;
+	size_t es = aimet_dtype_size(x->dtype), blk;
+	if (gnd_geom(c, &g, dims, &nd)) {
+		memset(c->out[0]->data, 0, c->out[0]->nbytes);
+		return;
+	}
+	blk = (size_t)g.block * es;
+	for (int64_t t = 0; t < g.batch * g.nq; t++) {
+		const int64_t *iv = (const int64_t *)c->in[1]->data + t * g.m;
+		int64_t off = t / g.nq * g.batch_size;
+		int ok = 1;
+		for (int64_t k = 0; k < g.m; k++) {
+			int64_t v = iv[k] < 0 ? iv[k] + g.dd[k] : iv[k];
+			if (!(ok = v >= 0 && v < g.dd[k]))
+				break;
+			off += v * g.ds[k];
+		}
+		char *dst = (char *)c->out[0]->data + (size_t)t * blk;
+		if (ok)
+			memcpy(dst, (const char *)x->data + (size_t)off * es, blk);
+		else
+			memset(dst, 0, blk);
+	}
+}
+
 const struct aimet_op aimet_op_Gather = {
 	.op_type = "Gather", .domain = "", .infer = gather_infer, .run = gather_run, .ref = gather_ref,
 };
 const struct aimet_op aimet_op_GatherElements = {
 	.op_type = "GatherElements", .domain = "", .infer = gel_infer, .ref = gel_ref,
+};
+const struct aimet_op aimet_op_GatherND = {
+	.op_type = "GatherND", .domain = "", .infer = gnd_infer, .ref = gnd_ref,
 };

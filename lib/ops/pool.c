@@ -78,7 +78,7 @@ static int pool_geometry(const struct aimet_op_ctx *c, int kind, struct pool_geo
 		if (g->k[i] > (1 << 26) / taps)
 			return nn_fail(c, AIMET_ERR_INVALID, "kernel_shape has more than %d taps", 1 << 26);
 		taps *= (int)g->k[i];
-		if (pads[i] >= dk || pads[g->nsp + i] >= dk)
+		if (!strcmp(ap, "NOTSET") && (pads[i] >= dk || pads[g->nsp + i] >= dk))
 			return nn_fail(c, AIMET_ERR_INVALID, "pads on axis %d are not smaller than the kernel", 2 + i);
 		if (!strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER")) {
 			int64_t need;

@@ -465,3 +465,114 @@ REDUCE_OP(ReduceL2, R_L2)
 REDUCE_OP(ReduceLogSum, R_LOGSUM)
 REDUCE_OP(ReduceLogSumExp, R_LOGSUMEXP)
 REDUCE_OP(ReduceSumSquare, R_SUMSQ)
+
+/* ---- CumSum: a running sum along one axis, in the input's own type (as ONNX Runtime) ---- */
+
+struct cum_geom {
+	int64_t outer, d, inner;
+	int exclusive, reverse;
+};
+
+static int cum_geom(struct aimet_op_ctx *c, struct cum_geom *g)
+{
+	const struct aimet_tensor *x = c->in[0];
+	int64_t raw, n;
+	int axis, st;
+	if ((st = aimet_op_const_ints(c, 1, "axis", &raw, 1, &n)))
+		return st;
+	if (n != 1 || (axis = aimet_norm_axis(raw, x->ndim)) < 0)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "invalid 'axis' for rank %d", x->ndim);
+	g->outer = g->inner = 1;
+	for (int i = 0; i < axis; i++)
+		g->outer *= x->dims[i];
+	for (int i = axis + 1; i < x->ndim; i++)
+		g->inner *= x->dims[i];
+	g->d = x->dims[axis];
+	g->exclusive = aimet_node_attr_int(c->node, "exclusive", 0) != 0;
+	g->reverse = aimet_node_attr_int(c->node, "reverse", 0) != 0;
+	return AIMET_OK;
+}
+
+static int cumsum_infer(struct aimet_op_ctx *c)
+{
+	struct aimet_tensor *x = mv_in(c, 0);
+	struct cum_geom g;
+	int st;
+	if (!x || c->n_out < 1)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "needs 'x' and 'axis' inputs");
+	if (x->dtype != AIMET_FLOAT && x->dtype != AIMET_DOUBLE && x->dtype != AIMET_INT32 &&
+	    x->dtype != AIMET_INT64 && x->dtype != AIMET_UINT32 && x->dtype != AIMET_UINT64)
+		return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "dtype %s", aimet_dtype_name(x->dtype));
+	if (x->ndim < 1)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "input is a scalar");
+	if ((st = cum_geom(c, &g)))
+		return st;
+	return mv_set_out(c, 0, x->dtype, x->ndim, x->dims);
+}
+
+/* Lanes [b, e) of (outer, inner); T the element type, A the (wrapping) arithmetic type. */
+#define CUM_LANES(T, A)                                                                      \
+	do {                                                                                 \
+		const T *xp = x;                                                             \
+		T *yp = y;                                                                   \
+		for (int64_t u = b; u < e; u++) {                                            \
+			int64_t base = u / g->inner * g->d * g->inner + u % g->inner;         \
+			A acc = 0;                                                           \
+			for (int64_t s = 0; s < g->d; s++) {                                 \
+				int64_t at = base + (g->reverse ? g->d - 1 - s : s) * g->inner; \
+				if (g->exclusive) {                                          \
+					yp[at] = (T)acc;                                     \
+					acc = (A)(acc + (A)xp[at]);                          \
+				} else {                                                     \
+					acc = (A)(acc + (A)xp[at]);                          \
+					yp[at] = (T)acc;                                     \
+				}                                                            \
+			}                                                                    \
+		}                                                                            \
+	} while (0)
+
+struct cum_job {
+	const struct cum_geom *g;
+	const void *x;
+	void *y;
+	int dtype;
+};
+
+static void cum_lanes(void *arg, int64_t b, int64_t e)
+{
+	const struct cum_job *j = arg;
+	const struct cum_geom *g = j->g;
+	const void *x = j->x;
+	void *y = j->y;
+	switch (j->dtype) {
+	case AIMET_FLOAT: CUM_LANES(float, float); break;
+	case AIMET_DOUBLE: CUM_LANES(double, double); break;
+	case AIMET_INT32: CUM_LANES(int32_t, uint32_t); break;
+	case AIMET_UINT32: CUM_LANES(uint32_t, uint32_t); break;
+	case AIMET_INT64: CUM_LANES(int64_t, uint64_t); break;
+	case AIMET_UINT64: CUM_LANES(uint64_t, uint64_t); break;
+	}
+}
+
+static void cum_do(struct aimet_op_ctx *c, int threads)
+{
+	struct cum_geom g;
+	struct cum_job j;
+	if (cum_geom(c, &g)) {
+		memset(c->out[0]->data, 0, c->out[0]->nbytes);
+		return;
+	}
+	j.g = &g;
+	j.x = c->in[0]->data;
+	j.y = c->out[0]->data;
+	j.dtype = c->in[0]->dtype;
+	aimet_parallel_range(threads, g.outer * g.inner, 1 + GRAIN / (g.d ? g.d : 1), cum_lanes, &j);
+}
+
+/* Every lane is a sequential sum either way: the reference is the same loop on one thread. */
+static void cumsum_ref(struct aimet_op_ctx *c) { cum_do(c, 1); }
+static void cumsum_run(struct aimet_op_ctx *c) { cum_do(c, c->threads); }
+
+const struct aimet_op aimet_op_CumSum = {
+	.op_type = "CumSum", .domain = "", .infer = cumsum_infer, .run = cumsum_run, .ref = cumsum_ref,
+};

@@ -250,6 +250,65 @@ static void nonzero_ref(struct aimet_op_ctx *c)
 	}
 }
 
+/* ---- OneHot ---- */
+
+static int onehot_depth(struct aimet_op_ctx *c, int64_t *depth)
+{
+	const struct aimet_tensor *d = mv_in(c, 1);
+	double v;
+	if (!d || aimet_tensor_numel(d) != 1 || d->dtype == AIMET_STRING || !aimet_dtype_size(d->dtype))
+		return aimet_op_error(c, AIMET_ERR_INVALID, "'depth' must be a numeric scalar");
+	if (!d->data)
+		return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "requires a constant 'depth' input");
+	v = aimet_tensor_get_f64(d, 0);
+	if (!(v >= 1 && v < 0x1p53))
+		return aimet_op_error(c, AIMET_ERR_INVALID, "depth %g", v);
+	*depth = (int64_t)v;
+	return AIMET_OK;
+}
+
+static int onehot_infer(struct aimet_op_ctx *c)
+{
+	struct aimet_tensor *x = mv_in(c, 0), *vals = mv_in(c, 2);
+	int64_t depth, dims[AIMET_MAX_DIMS + 1], raw = aimet_node_attr_int(c->node, "axis", -1);
+	int axis, st, j = 0;
+	if (!x || !vals || c->n_out < 1)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "needs 'indices', 'depth' and 'values'");
+	if ((st = mv_check_dtype(c, x, "indices")) || (st = mv_check_dtype(c, vals, "values")))
+		return st;
+	if (aimet_tensor_numel(vals) != 2)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "'values' must hold [off, on]");
+	if ((st = onehot_depth(c, &depth)))
+		return st;
+	if ((axis = aimet_norm_axis(raw, x->ndim + 1)) < 0)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "axis %lld out of range", (long long)raw);
+	for (int i = 0; i <= x->ndim; i++)
+		dims[i] = i == axis ? depth : x->dims[j++];
+	return mv_set_out(c, 0, vals->dtype, x->ndim + 1, dims);
+}
+
+static void onehot_ref(struct aimet_op_ctx *c)
+{
+	const struct aimet_tensor *x = c->in[0], *vals = c->in[2];
+	struct aimet_tensor *y = c->out[0];
+	int64_t depth, n = aimet_tensor_numel(y), inner = 1;
+	int axis = aimet_norm_axis(aimet_node_attr_int(c->node, "axis", -1), x->ndim + 1);
+	size_t es = aimet_dtype_size(y->dtype);
+	if (onehot_depth(c, &depth) || y->dims[axis] != depth) {
+		memset(y->data, 0, y->nbytes);
+		return;
+	}
+	for (int i = axis + 1; i < y->ndim; i++)
+		inner *= y->dims[i];
+	for (int64_t i = 0; i < n; i++) {
+		int64_t d = i / inner % depth, src = i / inner / depth * inner + i % inner;
+		int64_t v = aimet_tensor_get_i64(x, src);
+		if (v < 0)
+			v += depth;
+		memcpy((char *)y->data + (size_t)i * es, (const char *)vals->data + (v == d ? es : 0), es);
+	}
+}
+
 const struct aimet_op aimet_op_Shape = {
 	.op_type = "Shape", .domain = "", .infer = shape_infer, .ref = shape_ref,
 };
@@ -264,4 +323,7 @@ const struct aimet_op aimet_op_Range = {
 };
 const struct aimet_op aimet_op_NonZero = {
 	.op_type = "NonZero", .domain = "", .infer = nonzero_infer, .ref = nonzero_ref,
+};
+const struct aimet_op aimet_op_OneHot = {
+	.op_type = "OneHot", .domain = "", .infer = onehot_infer, .ref = onehot_ref,
 };

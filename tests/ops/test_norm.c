@@ -72,6 +72,25 @@ static void batchnorm(struct aimet_ctx *ctx)
 		aimet_tensor_free(x);
 		for (int i = 0; i < 4; i++) aimet_tensor_free(p[i]);
 	}
+	/* opset 7 spatial=0: one parameter per (channel, position) */
+	{
+		int64_t d[4] = {2, 2, 1, 3}, dp[3] = {2, 1, 3};
+		struct aimet_tensor *x = h_tensor_rand(4, d, &seed, -2, 2), *p[4], *yo[1];
+		for (int i = 0; i < 4; i++) p[i] = h_tensor_rand(3, dp, &seed, i == 3 ? 0.5f : -1, 1);
+		struct aimet_tensor *bin[5] = {x, p[0], p[1], p[2], p[3]};
+		n = h_node("BatchNormalization", 5, 1);
+		h_attr_int(n, "spatial", 0);
+		if (run3(ctx, "bn spatial=0", n, 7, 5, bin, 1, yo, 2e-6) == 0) {
+			/* element (n=1, c=1, w=2) uses parameter index c*3 + 2 = 5 */
+			double e = (((float *)x->data)[11] - ((float *)p[2]->data)[5]) /
+			           sqrt(((float *)p[3]->data)[5] + 1e-5) * ((float *)p[0]->data)[5] + ((float *)p[1]->data)[5];
+			CHECK(fabs(((float *)yo[0]->data)[11] - e) < 1e-5, "bn spatial=0 value");
+			aimet_tensor_free(yo[0]);
+		}
+		aimet_node_free(n);
+		aimet_tensor_free(x);
+		for (int i = 0; i < 4; i++) aimet_tensor_free(p[i]);
+	}
 	/* fused clamp: the planner sets act_lo/act_hi; emulate it directly */
 	{
 		int64_t d[4] = {1, 3, 4, 4}, c = 3;

@@ -193,6 +193,15 @@ static void errors(struct aimet_ctx *ctx)
 	h_attr_ints(n, "kernel_shape", 2, (int64_t[]){2, 2});
 	h_attr_ints(n, "pads", 4, (int64_t[]){0, 0, 0, INT64_MAX});
 	CHECK(infer_status(ctx, n, 12, x) == AIMET_ERR_INVALID, "huge pad");
+	/* hostile geometry: a huge kernel made valid by huge pads must fail in infer, not hang */
+	n = h_node("MaxPool", 1, 1);
+	h_attr_ints(n, "kernel_shape", 2, (int64_t[]){1 << 20, 1 << 20});
+	h_attr_ints(n, "pads", 4, (int64_t[]){(1 << 20) - 1, (1 << 20) - 1, (1 << 20) - 1, (1 << 20) - 1});
+	CHECK(infer_status(ctx, n, 12, x) == AIMET_ERR_INVALID, "huge kernel");
+	n = h_node("AveragePool", 1, 1);
+	h_attr_ints(n, "kernel_shape", 2, (int64_t[]){2, 2});
+	h_attr_ints(n, "pads", 4, (int64_t[]){2, 0, 0, 0});
+	CHECK(infer_status(ctx, n, 12, x) == AIMET_ERR_INVALID, "pad not smaller than kernel");
 	aimet_tensor_free(x);
 	aimet_tensor_free(x2);
 }

@@ -105,6 +105,7 @@ static void node_cases(void)
 		{"test_reduce_log_sum_exp_*", "ReduceLogSumExp", 8},
 		{"test_reduce_sum_square_*", "ReduceSumSquare", 8},
 		{"test_argmax_*", "ArgMax", 16}, {"test_argmin_*", "ArgMin", 16}, {"test_top_k*", "TopK", 0},
+		{"test_cumsum_*", "CumSum", 7},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int ran = nc_run_all(cases[i].pat, cases[i].op);

@@ -59,6 +59,55 @@ static void hand_cases(struct aimet_ctx *ctx)
 		aimet_tensor_free(y);
 	}
 	aimet_node_free(n);
+	/* Resize-10: asymmetric coordinates; linear clamps at the edge, nearest floors when
+	 * upsampling and takes the ceiling when downsampling (as ONNX Runtime does) */
+	{
+		int64_t dr[4] = {1, 1, 1, 4};
+		struct aimet_tensor *xr = f32(4, dr, (float[]){1, 3, 5, 7});
+		struct aimet_tensor *up = f32(1, d1, (float[]){1, 1, 1, 2}), *down = f32(1, d1, (float[]){1, 1, 1, 0.5f});
+		struct aimet_tensor *i_up[2] = {xr, up}, *i_dn[2] = {xr, down};
+		static const float e_lin[8] = {1, 2, 3, 4, 5, 6, 7, 7}, e_dn[2] = {1, 5};
+		n = h_node("Resize", 2, 1);
+		h_attr_str(n, "mode", "linear");
+		for (int v = 0; v < 2; v++) {
+			CHECK(h_run(ctx, op_resize, n, 10, 2, i_up, 1, &y, v, 1) == 0, "%s", aimet_errmsg(ctx));
+			CHECK(y->dims[3] == 8 && !memcmp(y->data, e_lin, sizeof e_lin), "Resize-10 linear (%s)", v ? "ref" : "fast");
+			aimet_tensor_free(y);
+		}
+		aimet_node_free(n);
+		n = h_node("Resize", 2, 1);
+		for (int v = 0; v < 2; v++) {
+			CHECK(h_run(ctx, op_resize, n, 10, 2, i_dn, 1, &y, v, 1) == 0, "%s", aimet_errmsg(ctx));
+			CHECK(y->dims[3] == 2 && !memcmp(y->data, e_dn, sizeof e_dn), "Resize-10 nearest down (%s)", v ? "ref" : "fast");
+			aimet_tensor_free(y);
+		}
+		aimet_node_free(n);
+		aimet_tensor_free(xr); aimet_tensor_free(up); aimet_tensor_free(down);
+	}
+	/* opset 18 axes + keep_aspect_ratio_policy: sizes [3, 3] on a 4x6 map */
+	{
+		int64_t dk[4] = {1, 1, 4, 6}, d2[1] = {2};
+		uint32_t seed = 3;
+		static const char *pol[2] = {"not_larger", "not_smaller"};
+		static const int64_t want[2][2] = {{2, 3}, {3, 5}};
+		struct aimet_tensor *xk = h_tensor_rand(4, dk, &seed, 0, 1), *sz = h_tensor_i64(1, d2, (int64_t[]){3, 3});
+		struct aimet_tensor *ik[4] = {xk, NULL, NULL, sz}, *yr;
+		for (int k = 0; k < 2; k++) {
+			n = rs_node("linear", NULL, NULL, 1);
+			h_attr_ints(n, "axes", 2, (int64_t[]){2, 3});
+			h_attr_str(n, "keep_aspect_ratio_policy", pol[k]);
+			CHECK(h_run(ctx, op_resize, n, 18, 4, ik, 1, &y, 0, 1) == 0, "%s", aimet_errmsg(ctx));
+			CHECK(h_run(ctx, op_resize, n, 18, 4, ik, 1, &yr, 1, 1) == 0, "%s", aimet_errmsg(ctx));
+			CHECK(y->dims[2] == want[k][0] && y->dims[3] == want[k][1], "%s shape %lldx%lld", pol[k],
+			      (long long)y->dims[2], (long long)y->dims[3]);
+			CHECK(h_max_rel_err(y, yr) < 1e-6, "%s fast vs ref", pol[k]);
+			aimet_tensor_free(y);
+			aimet_tensor_free(yr);
+			aimet_node_free(n);
+		}
+		aimet_tensor_free(xk);
+		aimet_tensor_free(sz);
+	}
 	aimet_tensor_free(x);
 	aimet_tensor_free(sc);
 	aimet_tensor_free(sc2);

@@ -110,6 +110,11 @@ static void node_cases(void)
 		{"test_expand_*", "Expand", 2}, {"test_*_pad", "Pad", 3}, {"test_tile*", "Tile", 2},
 		{"test_constantofshape_*", "ConstantOfShape", 3}, {"test_shape*", "Shape", 10},
 		{"test_size*", "Size", 2}, {"test_range_*", "Range", 2}, {"test_nonzero_*", "NonZero", 1},
+		/* beyond the list, cheap and in the same family */
+		{"test_gathernd_*", "GatherND", 3}, {"test_tril*", "Trilu", 9}, {"test_triu*", "Trilu", 9},
+		{"test_eyelike_*", "EyeLike", 3}, {"test_onehot_*", "OneHot", 4},
+		{"test_scatter_elements_*", "ScatterElements", 4}, {"test_scatter_with*", "Scatter", 1},
+		{"test_scatter_without*", "Scatter", 1}, {"test_scatternd*", "ScatterND", 3},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int ran = nc_run_all(cases[i].pat, cases[i].op);
@@ -675,6 +680,61 @@ static void sweep_pad(struct aimet_ctx *ctx)
 	aimet_tensor_free(in[1]);
 }
 
+/* Trilu with any k (INT64_MIN/MAX included), EyeLike likewise, and a few CumSum layouts. */
+static void sweep_extras(struct aimet_ctx *ctx)
+{
+	for (int it = 0; it < 100; it++) {
+		int nd = h_rand_int(&seed, 2, 4);
+		int64_t d[8], k = it % 10 == 0 ? INT64_MIN : it % 10 == 1 ? INT64_MAX : h_rand_int(&seed, -7, 7);
+		rand_dims(nd, d, 0, it < 4 ? 70 : 6);
+		struct aimet_tensor *in[2] = {trand(rand_dtype(), nd, d), h_tensor_i64(0, NULL, &k)}, *y[1];
+		struct aimet_node *n = h_node("Trilu", 2, 1);
+		h_attr_int(n, "upper", it % 2);
+		CHECK(run3(ctx, "trilu sweep", OP(Trilu), n, 14, 2, in, 1, y) == 0, "%s", aimet_errmsg(ctx));
+		aimet_tensor_free(y[0]);
+		aimet_node_free(n);
+		aimet_tensor_free(in[1]);
+		if (nd == 2) {
+			n = h_node("EyeLike", 1, 1);
+			h_attr_int(n, "k", k);
+			h_attr_int(n, "dtype", AIMET_FLOAT);
+			CHECK(run3(ctx, "eyelike", OP(EyeLike), n, 9, 1, in, 1, y) == 0, "%s", aimet_errmsg(ctx));
+			int64_t ones = 0;
+			for (int64_t i = 0; y[0] && i < aimet_tensor_numel(y[0]); i++)
+				ones += ((float *)y[0]->data)[i] == 1;
+			int64_t want = 0;
+			for (int64_t i = 0; i < d[0]; i++)
+				want += k > -100 && k < 100 && i + k >= 0 && i + k < d[1];
+			CHECK(ones == want, "eyelike k=%lld: %lld ones, want %lld", (long long)k,
+			      (long long)ones, (long long)want);
+			aimet_tensor_free(y[0]);
+			aimet_node_free(n);
+		}
+		aimet_tensor_free(in[0]);
+	}
+	for (int it = 0; it < 60; it++) {
+		int nd = h_rand_int(&seed, 1, 4), ax = h_rand_int(&seed, -nd, nd - 1);
+		int64_t d[8], axis = ax;
+		rand_dims(nd, d, 1, 7);
+		struct aimet_tensor *x = tnew(it % 2 ? AIMET_FLOAT : AIMET_INT64, nd, d), *y[1];
+		for (int64_t i = 0; i < aimet_tensor_numel(x); i++) {
+			if (x->dtype == AIMET_FLOAT)
+				((float *)x->data)[i] = h_rand_uniform(&seed, -1, 1);
+			else
+				((int64_t *)x->data)[i] = h_rand_int(&seed, -100, 100);
+		}
+		struct aimet_tensor *in[2] = {x, h_tensor_i64(0, NULL, &axis)};
+		struct aimet_node *n = h_node("CumSum", 2, 1);
+		h_attr_int(n, "exclusive", it % 3 == 0);
+		h_attr_int(n, "reverse", it % 4 == 0);
+		CHECK(run3(ctx, "cumsum", OP(CumSum), n, 14, 2, in, 1, y) == 0, "%s", aimet_errmsg(ctx));
+		aimet_tensor_free(y[0]);
+		aimet_node_free(n);
+		aimet_tensor_free(in[1]);
+		aimet_tensor_free(x);
+	}
+}
+
 /* ---- infer errors ---- */
 
 static void errors(struct aimet_ctx *ctx)
@@ -813,6 +873,31 @@ static void errors(struct aimet_ctx *ctx)
 	expect_err(ctx, "strings", OP(Transpose), n, 13, 1, &s, 1, AIMET_ERR_UNSUPPORTED, "string");
 	aimet_node_free(n);
 	aimet_tensor_free(s);
+
+	/* the extras: GatherND tuple too long, ScatterElements updates shape, OneHot depth */
+	in[0] = x;
+	in[1] = h_tensor_i64(2, (int64_t[]){1, 4}, (int64_t[]){0, 0, 0, 0});
+	n = h_node("GatherND", 2, 1);
+	expect_err(ctx, "gathernd m", OP(GatherND), n, 13, 2, in, 1, AIMET_ERR_INVALID, "tuples");
+	aimet_node_free(n);
+	aimet_tensor_free(in[1]);
+	in[1] = h_tensor_i64(3, (int64_t[]){1, 1, 1}, (int64_t[]){5});
+	in[2] = trand(AIMET_FLOAT, 3, (int64_t[]){1, 1, 2});
+	n = h_node("ScatterElements", 3, 1);
+	expect_err(ctx, "scatter updates", OP(ScatterElements), n, 16, 3, in, 1, AIMET_ERR_INVALID, "fit");
+	aimet_tensor_free(in[2]);
+	in[2] = trand(AIMET_FLOAT, 3, (int64_t[]){1, 1, 1});
+	expect_err(ctx, "scatter index", OP(ScatterElements), n, 16, 3, in, 1, AIMET_ERR_INVALID, "index 5");
+	aimet_node_free(n);
+	aimet_tensor_free(in[1]);
+	aimet_tensor_free(in[2]);
+	in[1] = tf32(0, NULL, (float[]){0});
+	in[2] = tf32(1, (int64_t[]){2}, (float[]){0, 1});
+	n = h_node("OneHot", 3, 1);
+	expect_err(ctx, "onehot depth", OP(OneHot), n, 11, 3, in, 1, AIMET_ERR_INVALID, "depth");
+	aimet_node_free(n);
+	aimet_tensor_free(in[1]);
+	aimet_tensor_free(in[2]);
 	aimet_tensor_free(x);
 }
 
@@ -856,6 +941,7 @@ int main(void)
 	sweep_gather(ctx);
 	sweep_expand_tile(ctx);
 	sweep_pad(ctx);
+	sweep_extras(ctx);
 	errors(ctx);
 	gather_runtime_range(ctx);
 	aimet_ctx_free(ctx);

@@ -371,6 +371,105 @@ static void test_shared_model(void)
 	aimet_model_free(m);
 }
 
+/* Raw AttributeProto bytes: {name, g = the graph of `m`, type GRAPH}. */
+static struct aimet_blob graph_attr(const char *name, const struct aimet_model *m)
+{
+	uint8_t *buf, *out;
+	size_t len, pos = 0, n = 0, glen = 0, gpos = 0;
+	struct aimet_blob b = {0};
+	aimet_model_serialize(ctx, m, &buf, &len);
+	/* find field 7 (graph) of the ModelProto */
+	while (pos < len) {
+		uint64_t tag = 0, v = 0;
+		int sh = 0;
+		do tag |= (uint64_t)(buf[pos] & 0x7f) << sh, sh += 7; while (buf[pos++] & 0x80);
+		sh = 0;
+		do v |= (uint64_t)(buf[pos] & 0x7f) << sh, sh += 7; while (buf[pos++] & 0x80);
+		if ((tag & 7) == 2) {
+			if (tag >> 3 == 7) {
+				gpos = pos;
+				glen = v;
+			}
+			pos += v;
+		}
+	}
+	out = malloc(strlen(name) + glen + 32);
+	out[n++] = 0x0a;
+	out[n++] = (uint8_t)strlen(name);
+	memcpy(out + n, name, strlen(name));
+	n += strlen(name);
+	out[n++] = 0x32;
+	for (size_t v = glen; ; v >>= 7) {
+		out[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		if (v <= 0x7f)
+			break;
+	}
+	memcpy(out + n, buf + gpos, glen);
+	n += glen;
+	out[n++] = 0xa0;
+	out[n++] = 0x01;
+	out[n++] = AIMET_ATTR_GRAPH;
+	free(buf);
+	b.data = out;
+	b.len = n;
+	return b;
+}
+
+/* An If whose branch reads two tensors of the outer graph: dependencies inside subgraphs
+ * count for consumers, topological order, renaming and fresh names. */
+static void test_subgraphs(void)
+{
+	struct aimet_model *sub = calloc(1, sizeof(*sub)), *m = calloc(1, sizeof(*m)), *r = NULL;
+	struct aimet_node *ifn;
+	struct aimet_attr *a;
+	size_t idx[4];
+	char **names, *u, why[512];
+	size_t n;
+	uint8_t *buf;
+	size_t len;
+	sub->graph = calloc(1, sizeof(*sub->graph));
+	sub->graph->name = strdup("then");
+	aimet_graph_add_node(ctx, sub->graph, 0, node("Add", "inner", "a_outer", "b_outer", NULL, "r"));
+	add_vi(&sub->graph->outputs, &sub->graph->n_outputs, "r");
+	m->graph = calloc(1, sizeof(*m->graph));
+	m->ir_version = 8;
+	add_vi(&m->graph->inputs, &m->graph->n_inputs, "x");
+	add_vi(&m->graph->outputs, &m->graph->n_outputs, "res");
+	ifn = node("If", "if", "x", NULL, NULL, "res");
+	aimet_node_set_int(ifn, "then_branch", 0);
+	a = &ifn->attrs[0];
+	a->type = AIMET_ATTR_GRAPH;
+	a->raw = graph_attr("then_branch", sub);
+	aimet_graph_add_node(ctx, m->graph, 0, ifn);
+	aimet_graph_add_node(ctx, m->graph, 1, node("Relu", "relu", "x", NULL, NULL, "a_outer"));
+	aimet_graph_add_node(ctx, m->graph, 2, node("Neg", "neg", "x", NULL, NULL, "b_outer"));
+	CHECK(aimet_attr_subgraph_names(ctx, &m->graph->nodes[0]->attrs[0], 0, &names, &n) == 0 && n == 2 &&
+	      !strcmp(names[0], "a_outer") && !strcmp(names[1], "b_outer"), "outer refs of the branch");
+	aimet_strv_free(names, n);
+	CHECK(aimet_graph_consumers(m->graph, "a_outer", idx, 4) == 1 && idx[0] == 0,
+	      "the If reads a_outer through its branch");
+	CHECK(aimet_graph_toposort(ctx, m->graph) == 0 && !strcmp(m->graph->nodes[2]->name, "if"),
+	      "toposort puts the If after what its branch reads");
+	u = aimet_graph_unique_name(m->graph, "r");
+	CHECK(u && !strcmp(u, "r_1"), "names inside subgraphs are taken: %s", u);
+	free(u);
+	CHECK(aimet_graph_insert_after(ctx, m->graph, "a_outer", node("QDQ", "q", "a_outer", NULL, NULL, "a_q")) == 0,
+	      "insert after a tensor read by a subgraph");
+	ifn = aimet_graph_producer(m->graph, "res", NULL, NULL);
+	CHECK(ifn && aimet_attr_subgraph_names(ctx, &ifn->attrs[0], 0, &names, &n) == 0 && n == 2 &&
+	      !strcmp(names[0], "a_q"), "branch now reads the quantized tensor");
+	if (ifn)
+		aimet_strv_free(names, n);
+	CHECK(aimet_graph_toposort(ctx, m->graph) == 0 && !strcmp(m->graph->nodes[3]->name, "if"),
+	      "If stays after the quantizer");
+	CHECK(aimet_model_serialize(ctx, m, &buf, &len) == 0 && aimet_model_load_buffer(ctx, buf, len, NULL, &r) == 0 &&
+	      aimet_model_equal(m, r, why, sizeof(why)), "subgraph model round trip: %s", why);
+	free(buf);
+	aimet_model_free(r);
+	aimet_model_free(sub);
+	aimet_model_free(m);
+}
+
 int main(void)
 {
 	ctx = aimet_ctx_new();
@@ -382,6 +481,7 @@ int main(void)
 	test_node_attrs();
 	test_clone_equal();
 	test_shared_model();
+	test_subgraphs();
 	aimet_ctx_free(ctx);
 	return test_done();
 }

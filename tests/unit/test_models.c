@@ -113,6 +113,44 @@ out:
 	aimet_model_free(m);
 }
 
+/* ppocr_det takes any multiple of 32: run it at another size, and infer shapes for a third. */
+static void test_det_sizes(struct aimet_ctx *ctx, const char *shared)
+{
+	char path[1024];
+	struct aimet_model *m = NULL;
+	struct aimet_plan *p = NULL;
+	int64_t d1[4] = {1, 3, 96, 160}, d2[4] = {2, 3, 64, 32};
+	struct aimet_tensor *x = aimet_tensor_new("x", AIMET_FLOAT, 4, d1), *out[1];
+	const struct aimet_tensor *in[1];
+	struct aimet_value_shape *vs = NULL;
+	size_t n = 0;
+	snprintf(path, sizeof(path), "%s/models/ppocr_det.onnx", shared);
+	if (!x || aimet_tensor_alloc(ctx, x) || aimet_model_load(ctx, path, &m) ||
+	    aimet_plan_new(ctx, m, NULL, &p)) {
+		CHECK(0, "ppocr_det sizes: %s", aimet_errmsg(ctx));
+		goto out;
+	}
+	for (int64_t i = 0; i < aimet_tensor_numel(x); i++)
+		((float *)x->data)[i] = (float)((i * 7919) % 255) / 128.0f - 1.0f;
+	CHECK(aimet_plan_run(ctx, p, &x, out) == 0, "ppocr_det 96x160: %s", aimet_errmsg(ctx));
+	if (out[0])
+		CHECK(out[0]->ndim == 4 && out[0]->dims[2] == 96 && out[0]->dims[3] == 160,
+		      "ppocr_det 96x160 output shape");
+	aimet_tensor_set_shape(x, AIMET_FLOAT, 4, d2);
+	in[0] = x;
+	CHECK(aimet_graph_infer_shapes(ctx, m, in, &vs, &n) == 0, "infer shapes: %s", aimet_errmsg(ctx));
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(vs[i].name, aimet_plan_output_name(p, 0)))
+			CHECK(vs[i].ndim == 4 && vs[i].dims[0] == 2 && vs[i].dims[2] == 64 && vs[i].dims[3] == 32 &&
+			      !vs[i].is_constant, "inferred output shape");
+	CHECK(n > 100, "inferred %zu shapes", n);
+	free(vs);
+out:
+	aimet_tensor_free(x);
+	aimet_plan_free(p);
+	aimet_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	const char *shared = getenv("AIMET_SHARED") ? getenv("AIMET_SHARED") : "../shared";
@@ -138,6 +176,8 @@ int main(int argc, char **argv)
 		test_model(ctx, shared, files[i]);
 		free(files[i]);
 	}
+	if (argc < 2)
+		test_det_sizes(ctx, shared);
 	aimet_ctx_free(ctx);
 	return test_done();
 }
