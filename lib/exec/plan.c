@@ -458,10 +458,19 @@ static int try_bnfold(struct aimet_ctx *ctx, struct aimet_plan *p, int bi)
 	f.mean = bn->in[3];
 	f.var = bn->in[4];
 	f.eps = aimet_node_attr_float(b, "epsilon", 1e-5f);
-	snprintf(name, sizeof(name), "%.400s/bn_folded_weight", b->name ? b->name : "");
+	/* names for the plan's own values, made unique against the model's */
+	for (int k = 0;; k++) {
+		snprintf(name, sizeof(name), "%.400s/bn_folded_weight%.0d", b->name ? b->name : "", k);
+		if (aimet__value_find(p, name) < 0)
+			break;
+	}
 	if ((f.wf = value_add(p, name, 1, V_FOLDED)) < 0)
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
-	snprintf(name, sizeof(name), "%.400s/bn_folded_bias", b->name ? b->name : "");
+	for (int k = 0;; k++) {
+		snprintf(name, sizeof(name), "%.400s/bn_folded_bias%.0d", b->name ? b->name : "", k);
+		if (aimet__value_find(p, name) < 0)
+			break;
+	}
 	if ((f.bf = value_add(p, name, 1, V_FOLDED)) < 0)
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
 	p->values[f.wf]->dep = p->values[f.bf]->dep = DEP_CONST;

@@ -105,4 +105,51 @@ void aimet_fill_elems(void *dst, const void *val, size_t es, int64_t n);
 void aimet_copy_strided(void *dst, const void *src, size_t es, int ndim,
                         const int64_t *dims, const int64_t *strides, int threads);
 
+/* ---- fused float32 elementwise chains (lib/kernels/ewchain.c) ----
+ * A run of elementwise nodes between two heavy ops (PaddleOCR exports hardswish as
+ * Add 3, Clip 0..6, Mul, Div 6, around per-channel Mul/Add) costs one memory pass per node.
+ * A program runs the whole run block by block in L1 instead. Each step performs exactly the
+ * float operation of the op's own fast and reference kernels (same expression, same operand
+ * order), so a fused chain gives the same bits as the nodes run one by one.
+ * The output is viewed as [outer, C, inner]; r0 starts as input 0. */
+#define AIMET_EW_MAX_REGS 4
+#define AIMET_EW_MAX_INSTR 16
+enum aimet_ew_op {
+	AIMET_EW_ADD = 1, AIMET_EW_SUB, AIMET_EW_MUL, AIMET_EW_DIV,  /* r[dst] = r[a] op b */
+	AIMET_EW_MAX, AIMET_EW_MIN,                                  /* as Max/Min: NaN wins */
+	AIMET_EW_CLAMP,        /* Clip (and a fused clamp): r[a] to [s, s2], NaN passes */
+	AIMET_EW_RELU,         /* Relu */
+	AIMET_EW_HARDSIGMOID,  /* HardSigmoid with alpha s, beta s2 */
+	AIMET_EW_HARDSWISH,    /* HardSwish */
+	AIMET_EW_SIGMOID       /* Sigmoid (aimet_sigmoid_f32) */
+};
+enum aimet_ew_bkind {
+	AIMET_EW_B_REG = 1,    /* register b */
+	AIMET_EW_B_SCALAR,     /* the value s */
+	AIMET_EW_B_CHANNEL,    /* v[c]: a per-channel constant ([C,1,..] against [outer,C,inner]) */
+	AIMET_EW_B_TENSOR      /* input b, the output's shape (e.g. a residual Add) */
+};
+struct aimet_ew_instr {
+	int op;                /* enum aimet_ew_op */
+	int dst, a;            /* registers */
+	int b_kind, b;         /* second operand of ADD..MIN (enum aimet_ew_bkind; b: register or input) */
+	int swap;              /* compute b op r[a] (the node had the constant or tensor first) */
+	float s, s2;           /* scalar operand / clamp bounds / HardSigmoid alpha, beta */
+	const float *v;        /* per-channel values [C], borrowed */
+};
+struct aimet_ew_prog {
+	int n_instr;
+	struct aimet_ew_instr instr[AIMET_EW_MAX_INSTR];
+	int out_reg;           /* register holding the result */
+};
+/* 0 if p is well formed for n_inputs inputs (registers and inputs in range, registers written
+ * before read), -1 otherwise. Call once at prepare time: aimet_ew_run does not check. */
+int aimet_ew_prog_check(const struct aimet_ew_prog *p, int n_inputs);
+/* y = p applied to in[0] (and the TENSOR operands in[b]), all [outer, C, inner] contiguous;
+ * y may be in[0]. Parallel over blocks: identical bits for any thread count. */
+void aimet_ew_run(const struct aimet_ew_prog *p, const float *const *in, float *y,
+                  int64_t outer, int64_t C, int64_t inner, int threads);
+/* Sigmoid over n floats with a vectorised exp (within 1e-6 relative of libm's). */
+void aimet_sigmoid_f32(const float *x, float *y, int64_t n);
+
 #endif

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NOMEM(ctx) aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory")
 
@@ -387,6 +388,32 @@ static int model_from_proto(struct aimet_ctx *ctx, const Onnx__ModelProto *p, co
 	return AIMET_OK;
 }
 
+/* A model whose tensors need more than 3/4 of physical memory is refused up front rather than
+ * driven into swap. Inline data is bounded by the file's size; external data is counted by its
+ * declared shape (several tensors may even name the same bytes of one side file). */
+static int check_memory(struct aimet_ctx *ctx, const Onnx__ModelProto *p, size_t len)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	double avail, need = (double)len;
+	if (pages <= 0 || psz <= 0 || !p->graph)
+		return AIMET_OK;
+	avail = (double)pages * (double)psz * 0.75;
+	for (size_t i = 0; i < p->graph->n_initializer; i++) {
+		const Onnx__TensorProto *t = p->graph->initializer[i];
+		double n = 1;
+		if (!t->has_data_location || t->data_location != ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+			continue;
+		for (size_t d = 0; d < t->n_dims; d++)
+			n *= t->dims[d] > 0 ? (double)t->dims[d] : 0;
+		need += n * (double)(aimet_dtype_size(t->has_data_type ? t->data_type : 0) ?: 1);
+	}
+	if (need > avail)
+		return aimet_error(ctx, AIMET_ERR_LIMIT,
+		                   "model needs %.3g GiB, more than the memory available (%.3g GiB)",
+		                   need / (1 << 30), avail / (1 << 30));
+	return AIMET_OK;
+}
+
 int aimet_model_load_buffer(struct aimet_ctx *ctx, const void *buf, size_t len, const char *dir,
                             struct aimet_model **out)
 {
@@ -400,6 +427,10 @@ int aimet_model_load_buffer(struct aimet_ctx *ctx, const void *buf, size_t len, 
 	p = onnx__model_proto__unpack(NULL, len, buf);
 	if (!p)
 		return aimet_error(ctx, AIMET_ERR_FORMAT, "not an ONNX model (protobuf parse failed)");
+	if ((rc = check_memory(ctx, p, len))) {
+		onnx__model_proto__free_unpacked(p, NULL);
+		return rc;
+	}
 	m = calloc(1, sizeof(*m));
 	if (!m) {
 		onnx__model_proto__free_unpacked(p, NULL);

@@ -147,7 +147,8 @@ static int read_external(struct aimet_ctx *ctx, const Onnx__TensorProto *p, cons
 		                 TNAME(p), len, want);
 		goto out;
 	}
-	for (size_t done = 0; done < want;) {
+	/* dst NULL: only check that the data is there, before anything of its size is allocated */
+	for (size_t done = 0; dst && done < want;) {
 		ssize_t r = pread(fd, dst + done, want - done, (off_t)(off + done));
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -318,6 +319,9 @@ int aimet_onnx_tensor_from_proto(struct aimet_ctx *ctx, const Onnx__TensorProto 
 		if (dtype == AIMET_STRING)
 			return aimet_error(ctx, AIMET_ERR_FORMAT, "tensor '%s': string data cannot be external",
 			                   TNAME(p));
+		rc = read_external(ctx, p, dir, NULL, stored, NULL);
+		if (rc)
+			return rc;
 	} else if (p->has_raw_data && (p->raw_data.len || !typed_count(p))) {
 		if (dtype == AIMET_STRING)
 			return aimet_error(ctx, AIMET_ERR_FORMAT, "tensor '%s': string data in raw_data",

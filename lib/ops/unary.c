@@ -4,6 +4,7 @@
  * fp-contract=off keeps vector and scalar iterations bitwise alike. */
 #pragma GCC optimize("O3", "no-math-errno", "no-trapping-math", "fp-contract=off")
 #include "elt.h"
+#include "aimet_kernels.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -95,46 +96,12 @@ UNARY_FN(atanh, atanh(x))
 UNARY_FN(isnan, isnan(x) ? (T)1 : (T)0)
 UNARY_FN(isinf, isinf(x) && (x > 0 ? p->pos : p->neg) ? (T)1 : (T)0)
 
-/* e^x for the fast Sigmoid: Cody-Waite reduction to r in [-ln2/2, ln2/2], the Cephes expf
- * polynomial, and 2^n applied as two factors so that results down to the subnormals come out
- * right. Straight-line code, so the loop vectorises; within 2e-7 relative of expf. */
-static inline float exp_approx(float x)
-{
-	float t, n, r, p, s1, s2;
-	int32_t ti, ni, n1, n2;
-	x = x < -104.0f ? -104.0f : x;    /* e^-104 rounds to 0 */
-	x = x > 88.72f ? 88.72f : x;
-	t = x * 1.44269504088896341f + 12582912.0f;   /* round(x / ln2) lands in the low bits */
-	n = t - 12582912.0f;
-	memcpy(&ti, &t, 4);
-	ni = ti - 0x4B400000;
-	r = x - n * 0.693359375f;
-	r = r - n * -2.12194440e-4f;
-	p = 1.9875691500e-4f;
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * r * r + r + 1.0f;
-	n1 = ni >> 1;
-	n2 = ni - n1;
-	n1 = (n1 + 127) << 23;
-	n2 = (n2 + 127) << 23;
-	memcpy(&s1, &n1, 4);
-	memcpy(&s2, &n2, 4);
-	return p * s1 * s2;
-}
-
-/* Sigmoid's fast loop uses exp_approx; the reference keeps libm's expf. */
-ELT_CLONES
+/* Sigmoid's fast loop is the vectorised kernel the fused chains share; the reference keeps
+ * libm's expf. */
 static void sigmoid_approx_fast(const float *x, float *y, int64_t n, const struct uparam *p)
 {
 	(void)p;
-	for (int64_t i = 0; i < n; i++) {
-		float v = x[i], e = exp_approx(-fabsf(v)), s = 1.0f / (1.0f + e);
-		y[i] = v >= 0 ? s : e * s;
-	}
+	aimet_sigmoid_f32(x, y, n);
 }
 
 static int64_t relu_si(int64_t x) { return x < 0 ? 0 : x; }

@@ -1,19 +1,674 @@
 /* biascorr.c: bias correction (FORMATS.md section 5) — empirical, from the quantized-minus-FP32
  * mean pre-activation output per channel, and analytical, from the folded BN statistics. */
 #include "aimet_ptq.h"
+#include "aimet_ir.h"
+#include "aimet_exec.h"
+#include "aimet_io.h"
 #include "aimet_qsim.h"
 
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+enum { K_CONV = 0, K_CONVT, K_GEMM };
+enum { ACT_NONE = 0, ACT_RELU, ACT_RELU6, ACT_OTHER };
+
+struct bl {
+	struct aimet_node *node;
+	int kind, tb;
+	const char *wname, *bname, *out;
+	size_t n_out, n_in, groups, dim0, dim1, inner;  /* W as [dim0, dim1, inner] */
+	struct aimet_tensor *bias;    /* current corrected value (owned) */
+	int analytical;               /* corrected analytically */
+	double *sum_fp, *sum_q;       /* per-channel sums of the captured output */
+	double cnt_fp, cnt_q;         /* elements per channel seen */
+	double before, after;
+	int capture;                  /* capture in the running pass */
+};
+
+struct bc {
+	struct aimet_ctx *ctx;
+	struct aimet_model *m;
+	struct aimet_qsim *sim;
+	struct aimet_plan *plan;
+	struct bl *L; size_t n_l;
+	int quant;                    /* the hook simulates activations */
+	int scheme; double percentile;
+	struct aimet_bc_report *rep;
+};
+
+static const char *node_label(const struct aimet_node *n)
+{
+	return n->name && n->name[0] ? n->name : (n->n_outputs ? n->outputs[0] : "?");
+}
+
+static int add_skip(struct bc *b, const struct aimet_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int add_skip(struct bc *b, const struct aimet_node *n, const char *fmt, ...)
+{
+	struct aimet_bc_report *r = b->rep;
+	char buf[512];
+	va_list ap;
+	struct aimet_cle_skip *k = aimet_realloc_array(r->skips, r->n_skips + 1, sizeof(*k));
+	if (!k)
+		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
+	r->skips = k;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	k[r->n_skips].layer = aimet_strdup(node_label(n));
+	k[r->n_skips].reason = aimet_strdup(buf);
+	if (!k[r->n_skips].layer || !k[r->n_skips].reason) {
+		free(k[r->n_skips].layer);
+		free(k[r->n_skips].reason);
+		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	r->n_skips++;
+	return AIMET_OK;
+}
+
+static int in_list(const struct aimet_node *n, const char *const *v, int count)
+{
+	for (int i = 0; i < count; i++)
+		if ((n->name && !strcmp(n->name, v[i])) || (n->n_outputs && !strcmp(n->outputs[0], v[i])))
+			return 1;
+	return 0;
+}
+
+/* Output and input channel of element (a, j, *) of the [dim0, dim1, inner] weight view. */
+static void chan(const struct bl *l, size_t a, size_t j, size_t *oc, size_t *ic)
+{
+	switch (l->kind) {
+	case K_CONV:
+		*oc = a;
+		*ic = (a / (l->n_out / l->groups)) * l->dim1 + j;
+		break;
+	case K_CONVT:
+		*ic = a;
+		*oc = (a / (l->n_in / l->groups)) * l->dim1 + j;
+		break;
+	default:
+		if (l->tb)
+			*oc = a, *ic = j;
+		else
+			*ic = a, *oc = j;
+	}
+}
+
+/* Give node n a zero bias when it has none; returns its name (borrowed from the node). */
+static int ensure_bias(struct bc *b, struct bl *l)
+{
+	struct aimet_graph *g = b->m->graph;
+	struct aimet_node *n = l->node;
+	char base[512];
+	char *name;
+	int64_t dim = (int64_t)l->n_out;
+	struct aimet_tensor *t;
+	int st;
+	snprintf(base, sizeof(base), "%s.bias", node_label(n));
+	if (!(name = aimet_graph_unique_name(g, base)))
+		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
+	t = aimet_tensor_new(name, AIMET_FLOAT, 1, &dim);
+	if (!t || aimet_tensor_alloc(b->ctx, t)) {
+		aimet_tensor_free(t);
+		free(name);
+		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	if ((st = aimet_graph_add_initializer(b->ctx, g, t))) {
+		free(name);
+		return st;
+	}
+	if (n->n_inputs > 2) {
+		st = aimet_node_set_input(n, 2, name);
+	} else {
+		char **in = aimet_realloc_array(n->inputs, 3, sizeof(char *));
+		st = AIMET_ERR_NOMEM;
+		if (in) {
+			n->inputs = in;
+			if ((in[2] = aimet_strdup(name))) {
+				n->n_inputs = 3;
+				st = AIMET_OK;
+			}
+		}
+	}
+	free(name);
+	return st ? aimet_error(b->ctx, st, "out of memory") : AIMET_OK;
+}
+
+/* Fill l for a correctable layer; 0, or -1 when n is not a layer, 1 when skipped (recorded). */
+static int make_layer(struct bc *b, struct aimet_node *n, struct bl *l)
+{
+	struct aimet_graph *g = b->m->graph;
+	const struct aimet_tensor *w, *bias = NULL;
+	int64_t grp;
+	memset(l, 0, sizeof(*l));
+	l->node = n;
+	if (!strcmp(n->op_type, "Conv"))
+		l->kind = K_CONV;
+	else if (!strcmp(n->op_type, "ConvTranspose"))
+		l->kind = K_CONVT;
+	else if (!strcmp(n->op_type, "Gemm"))
+		l->kind = K_GEMM;
+	else
+		return -1;
+	if ((n->domain && n->domain[0]) || n->n_inputs < 2 || n->n_outputs != 1)
+		return -1;
+	w = aimet_graph_find_weight(g, n->inputs[1], NULL);
+	if (!w || w->dtype != AIMET_FLOAT || !w->data || aimet_tensor_numel(w) <= 0)
+		return add_skip(b, n, "weight is not a constant float tensor") ? -2 : 1;
+	grp = aimet_node_attr_int(n, "group", 1);
+	if (l->kind == K_GEMM) {
+		if (w->ndim != 2 || aimet_node_attr_float(n, "alpha", 1) != 1 ||
+		    aimet_node_attr_float(n, "beta", 1) != 1 || aimet_node_attr_int(n, "transA", 0))
+			return add_skip(b, n, "Gemm with alpha, beta or transA") ? -2 : 1;
+		l->tb = aimet_node_attr_int(n, "transB", 0) != 0;
+		l->groups = 1;
+		l->dim0 = (size_t)w->dims[0], l->dim1 = (size_t)w->dims[1], l->inner = 1;
+		l->n_out = l->tb ? l->dim0 : l->dim1;
+		l->n_in = l->tb ? l->dim1 : l->dim0;
+	} else {
+		if (w->ndim < 3 || grp < 1 || w->dims[0] % grp)
+			return add_skip(b, n, "weight shape does not fit the op") ? -2 : 1;
+		l->groups = (size_t)grp;
+		l->dim0 = (size_t)w->dims[0], l->dim1 = (size_t)w->dims[1];
+		l->inner = (size_t)aimet_tensor_numel(w) / (l->dim0 * l->dim1);
+		if (l->kind == K_CONV)
+			l->n_out = l->dim0, l->n_in = l->dim1 * l->groups;
+		else
+			l->n_in = l->dim0, l->n_out = l->dim1 * l->groups;
+	}
+	if (n->n_inputs > 2 && n->inputs[2][0]) {
+		bias = aimet_graph_find_weight(g, n->inputs[2], NULL);
+		if (!bias || bias->dtype != AIMET_FLOAT || !bias->data || aimet_tensor_numel(bias) != (int64_t)l->n_out ||
+		    aimet_graph_consumers(g, n->inputs[2], NULL, 0) != 1 || aimet_graph_is_output(g, n->inputs[2]))
+			return add_skip(b, n, "bias is not a per-channel float constant of this layer alone") ? -2 : 1;
+	}
+	if (aimet_graph_consumers(g, n->inputs[1], NULL, 0) != 1)
+		return add_skip(b, n, "weight shared with other nodes") ? -2 : 1;
+	return 0;
+}
+
+/* ---- the executor hook: capture layer outputs, simulate the quantized activations ---- */
+static void bc_hook(void *user, const struct aimet_node *node, int out_index, struct aimet_tensor *t)
+{
+	struct bc *b = user;
+	const char *name = node ? node->outputs[out_index] : aimet_plan_input_name(b->plan, out_index);
+	struct aimet_quantizer *q;
+	int64_t n = aimet_tensor_numel(t);
+	if (t->dtype != AIMET_FLOAT || n <= 0)
+		return;
+	if (node && out_index == 0)
+		for (size_t i = 0; i < b->n_l; i++) {
+			struct bl *l = &b->L[i];
+			size_t inner = 1, c_n;
+			const float *x = t->data;
+			double *sum;
+			if (l->node != node || !l->capture)
+				continue;
+			if (t->ndim < 2 || (size_t)t->dims[1] != l->n_out)
+				break;
+			for (int d = 2; d < t->ndim; d++)
+				inner *= (size_t)t->dims[d];
+			c_n = l->n_out;
+			sum = b->quant ? l->sum_q : l->sum_fp;
+			for (size_t o = 0; o < (size_t)t->dims[0]; o++)
+				for (size_t c = 0; c < c_n; c++) {
+					const float *p = x + (o * c_n + c) * inner;
+					double s = 0;
+					for (size_t k = 0; k < inner; k++)
+						s += p[k];
+					sum[c] += s;
+				}
+			*(b->quant ? &l->cnt_q : &l->cnt_fp) += (double)((size_t)t->dims[0] * inner);
+			break;
+		}
+	if (b->quant && (q = aimet_qsim_find(b->sim, name)) && q->kind == AIMET_ENC_ACT && q->has_enc)
+		aimet_qdq_array(q->enc, t->data, t->data, (size_t)n);
+}
+
+/* Run the data through the plan (up to `until` if non-NULL). */
+static int pass(struct bc *b, struct aimet_dataset *ds, const char *until)
+{
+	struct aimet_tensor *batch[AIMET_DATASET_MAX_INPUTS] = {0};
+	int st;
+	for (size_t i = 0; i < b->n_l; i++)
+		if (b->L[i].capture) {
+			if (b->quant) {
+				memset(b->L[i].sum_q, 0, b->L[i].n_out * sizeof(double));
+				b->L[i].cnt_q = 0;
+			} else {
+				memset(b->L[i].sum_fp, 0, b->L[i].n_out * sizeof(double));
+				b->L[i].cnt_fp = 0;
+			}
+		}
+	aimet_dataset_rewind(ds);
+	while ((st = aimet_dataset_next(b->ctx, ds, batch)) == 1) {
+		st = until ? aimet_plan_run_until(b->ctx, b->plan, batch, until, NULL)
+		           : aimet_plan_run(b->ctx, b->plan, batch, NULL);
+		if (st)
+			return st;
+	}
+	return st;
+}
+
+/* Mean |quantized - FP32| over the channels of layer l (0 when nothing was seen). */
+static double shift_of(const struct bl *l)
+{
+	double s = 0;
+	if (!(l->cnt_q > 0) || !(l->cnt_fp > 0))
+		return 0;
+	for (size_t c = 0; c < l->n_out; c++)
+		s += fabs(l->sum_q[c] / l->cnt_q - l->sum_fp[c] / l->cnt_fp);
+	return s / (double)l->n_out;
+}
+
+/* ---- analytical ---- */
+static double npdf(double x) { return exp(-0.5 * x * x) / sqrt(2 * M_PI); }
+static double ncdf(double x) { return 0.5 * erfc(-x / sqrt(2)); }
+
+/* E[f(X)] for X ~ N(mu, sigma^2) and f the activation (ReLU6 = clip to [0, 6]). */
+static double expect(int act, double mu, double sigma)
+{
+	double a, bb;
+	if (act == ACT_NONE)
+		return mu;
+	if (!(sigma > 0))
+		return act == ACT_RELU ? fmax(mu, 0) : fmin(fmax(mu, 0), 6);
+	a = -mu / sigma;
+	if (act == ACT_RELU)
+		return mu * (1 - ncdf(a)) + sigma * npdf(a);
+	bb = (6 - mu) / sigma;
+	return mu * (ncdf(bb) - ncdf(a)) + sigma * (npdf(a) - npdf(bb)) + 6 * (1 - ncdf(bb));
+}
+
+/* The quantized weight of layer l as the simulator would use it (caller frees). */
+static float *quantized_weight(struct bc *b, const struct bl *l, const struct aimet_tensor *w)
+{
+	struct aimet_quantizer *q = aimet_qsim_find(b->sim, l->wname);
+	size_t numel = (size_t)aimet_tensor_numel(w), outer = 1, inner = 1;
+	struct aimet_observer *obs;
+	struct aimet_encoding *enc;
+	float *out = malloc(numel * sizeof(float));
+	if (!out)
+		return NULL;
+	if (!q || q->kind != AIMET_ENC_PARAM) {   /* weights not quantized */
+		memcpy(out, w->data, numel * sizeof(float));
+		return out;
+	}
+	if (q->per_channel) {
+		for (int d = 0; d < w->ndim; d++) {
+			if (d < q->axis)
+				outer *= (size_t)w->dims[d];
+			else if (d > q->axis)
+				inner *= (size_t)w->dims[d];
+		}
+	} else {
+		inner = numel;
+	}
+	obs = aimet_observer_new(b->scheme, q->n_ch);
+	enc = aimet_calloc(q->n_ch, sizeof(*enc));
+	if (!obs || !enc) {
+		aimet_observer_free(obs);
+		free(enc);
+		free(out);
+		return NULL;
+	}
+	aimet_observer_update(obs, w->data, outer, inner);
+	if (q->has_enc) {
+		memcpy(enc, q->enc, q->n_ch * sizeof(*enc));
+	} else if (aimet_observer_encodings(b->ctx, obs, q->bw, q->flags, b->percentile, enc)) {
+		aimet_observer_free(obs);
+		free(enc);
+		free(out);
+		return NULL;
+	}
+	aimet_observer_free(obs);
+	if (q->per_channel)
+		aimet_qdq_channels(enc, q->n_ch, w->data, out, outer, inner);
+	else
+		aimet_qdq_array(enc, w->data, out, numel);
+	free(enc);
+	return out;
+}
+
+/* Activation between the BN-folded layer producing `x` and its reader; the pre-activation
+ * tensor goes to *pre. */
+static int input_act(const struct aimet_graph *g, const char *x, const char **pre)
+{
+	struct aimet_node *p = aimet_graph_producer(g, x, NULL, NULL);
+	*pre = x;
+	if (!p)
+		return ACT_NONE;
+	if (!strcmp(p->op_type, "Relu")) {
+		*pre = p->inputs[0];
+		return ACT_RELU;
+	}
+	if (!strcmp(p->op_type, "Clip")) {
+		double lo = aimet_node_attr_float(p, "min", -FLT_MAX), hi = aimet_node_attr_float(p, "max", FLT_MAX);
+		for (int i = 1; i < p->n_inputs && i < 3; i++) {
+			const struct aimet_tensor *t;
+			if (!p->inputs[i][0])
+				continue;
+			if (!(t = aimet_graph_find_weight(g, p->inputs[i], NULL)) || aimet_tensor_numel(t) != 1)
+				return ACT_OTHER;
+			if (i == 1)
+				lo = aimet_tensor_get_f64(t, 0);
+			else
+				hi = aimet_tensor_get_f64(t, 0);
+		}
+		*pre = p->inputs[0];
+		if (lo == 0 && hi >= FLT_MAX)
+			return ACT_RELU;
+		if (lo == 0 && hi == 6)
+			return ACT_RELU6;
+		return ACT_OTHER;
+	}
+	return ACT_NONE;
+}
+
+/* Analytical correction of layer l into l->bias; 1 when no statistics were found. */
+static int analytical(struct bc *b, struct bl *l)
+{
+	const struct aimet_graph *g = b->m->graph;
+	const struct aimet_tensor *w = aimet_graph_find_weight(g, l->wname, NULL);
+	const char *pre;
+	int act = input_act(g, l->node->inputs[0], &pre);
+	float *gamma, *beta, *wq;
+	double *ex, *corr;
+	size_t n;
+	if (act == ACT_OTHER || aimet_bn_meta_get(b->m, pre, &gamma, &beta, &n))
+		return 1;
+	if (n != l->n_in) {
+		free(gamma);
+		free(beta);
+		return 1;
+	}
+	ex = malloc(n * sizeof(double));
+	corr = calloc(l->n_out, sizeof(double));
+	wq = quantized_weight(b, l, w);
+	if (!ex || !corr || !wq) {
+		free(gamma), free(beta), free(ex), free(corr), free(wq);
+		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	for (size_t c = 0; c < n; c++)
+		ex[c] = expect(act, beta[c], fabs(gamma[c]));
+	for (size_t a = 0; a < l->dim0; a++)
+		for (size_t j = 0; j < l->dim1; j++) {
+			size_t oc, ic, base = (a * l->dim1 + j) * l->inner;
+			double e = 0;
+			chan(l, a, j, &oc, &ic);
+			for (size_t k = 0; k < l->inner; k++)
+				e += (double)wq[base + k] - ((const float *)w->data)[base + k];
+			corr[oc] += e * ex[ic];
+		}
+	l->before = 0;
+	for (size_t o = 0; o < l->n_out; o++) {
+		((float *)l->bias->data)[o] = (float)(((float *)l->bias->data)[o] - corr[o]);
+		l->before += fabs(corr[o]);
+	}
+	l->before /= (double)l->n_out;
+	l->analytical = 1;
+	free(gamma), free(beta), free(ex), free(corr), free(wq);
+	return 0;
+}
+
+static int report_add(struct bc *b, const struct bl *l)
+{
+	struct aimet_bc_report *r = b->rep;
+	struct aimet_bc_layer *x = aimet_realloc_array(r->layers, r->n_layers + 1, sizeof(*x));
+	if (!x)
+		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
+	r->layers = x;
+	x = &r->layers[r->n_layers++];
+	memset(x, 0, sizeof(*x));
+	x->name = aimet_strdup(node_label(l->node));
+	x->output = aimet_strdup(l->out);
+	x->analytical = l->analytical;
+	x->shift_before = l->before;
+	x->shift_after = l->after;
+	if (!x->name || !x->output)
+		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
+	return AIMET_OK;
+}
 
 int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
                        const struct aimet_qsim_opts *qopts, struct aimet_dataset *ds,
                        const struct aimet_bc_opts *opts, struct aimet_bc_report **report)
 {
-	(void)m; (void)qopts; (void)ds; (void)opts; (void)report;
-	return aimet_error(ctx, AIMET_ERR_UNSUPPORTED, "bias correction is not implemented yet");
+	struct aimet_bc_opts o;
+	struct bc b;
+	struct aimet_model *copy = NULL;
+	struct aimet_plan_opts po;
+	const char **keep = NULL;
+	size_t n_keep = 0;
+	int st, corrected = 0;
+	if (opts)
+		o = *opts;
+	else
+		memset(&o, 0, sizeof(o));
+	memset(&b, 0, sizeof(b));
+	b.ctx = ctx;
+	b.m = m;
+	{
+		struct aimet_qsim_opts d;
+		aimet_qsim_opts_init(&d);
+		b.scheme = qopts ? qopts->scheme : d.scheme;
+		b.percentile = qopts ? qopts->percentile : d.percentile;
+	}
+	if (report)
+		*report = NULL;
+	if (!ds && !o.analytical)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "empirical bias correction needs data");
+	if (!m->graph)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "model has no graph");
+	if (!(b.rep = calloc(1, sizeof(*b.rep))))
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	if ((st = aimet_fold_batchnorms(ctx, m, NULL)) || (st = aimet_graph_toposort(ctx, m->graph)))
+		goto out;
+	for (int i = 0; i < o.n_layers; i++) {
+		size_t k;
+		for (k = 0; k < m->graph->n_nodes; k++)
+			if (in_list(m->graph->nodes[k], o.layers + i, 1))
+				break;
+		if (k == m->graph->n_nodes) {
+			st = aimet_error(ctx, AIMET_ERR_INVALID, "layer '%s' not found", o.layers[i]);
+			goto out;
+		}
+	}
+	if (!(b.L = aimet_calloc(m->graph->n_nodes + 1, sizeof(*b.L)))) {
+		st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* the layers, each with a bias (a zero one added where there is none) */
+	for (size_t i = 0; i < m->graph->n_nodes; i++) {
+		struct aimet_node *n = m->graph->nodes[i];
+		struct bl *l = &b.L[b.n_l];
+		int r;
+		if ((o.layers && !in_list(n, o.layers, o.n_layers)) || in_list(n, o.skip_layers, o.n_skip))
+			continue;
+		if ((r = make_layer(&b, n, l)) == -2) {
+			st = AIMET_ERR_NOMEM;
+			goto out;
+		}
+		if (r)
+			continue;
+		if ((n->n_inputs < 3 || !n->inputs[2][0]) && (st = ensure_bias(&b, l)))
+			goto out;
+		l->wname = n->inputs[1];
+		l->bname = n->inputs[2];
+		l->out = n->outputs[0];
+		l->sum_fp = calloc(l->n_out, sizeof(double));
+		l->sum_q = calloc(l->n_out, sizeof(double));
+		l->bias = aimet_tensor_clone(aimet_graph_find_weight(m->graph, l->bname, NULL));
+		b.n_l++;
+		if (!l->sum_fp || !l->sum_q || !l->bias) {
+			st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	/* the simulator: what "quantized" means (weights, activation encodings) */
+	if (!(copy = aimet_model_clone(m))) {
+		st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	st = aimet_qsim_new(ctx, copy, qopts, &b.sim);
+	copy = NULL;
+	if (st)
+		goto out;
+	if (ds && (st = aimet_qsim_calibrate(ctx, b.sim, ds, NULL)))
+		goto out;
+	if (ds) {
+		/* our own plan over the model: every layer output kept (not fused with its activation),
+		 * activations simulated by our hook with the simulator's encodings */
+		size_t nq = aimet_qsim_n_quantizers(b.sim);
+		if (!(keep = aimet_calloc(nq + b.n_l + 1, sizeof(*keep)))) {
+			st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < nq; i++)
+			if (aimet_qsim_quantizer(b.sim, i)->kind == AIMET_ENC_ACT)
+				keep[n_keep++] = aimet_qsim_quantizer(b.sim, i)->name;
+		for (size_t i = 0; i < b.n_l; i++)
+			keep[n_keep++] = b.L[i].out;
+		memset(&po, 0, sizeof(po));
+		po.keep = keep;
+		po.n_keep = (int)n_keep;
+		po.use_ref = qopts ? qopts->use_ref : 0;
+		if ((st = aimet_plan_new(ctx, m, &po, &b.plan)))
+			goto out;
+		aimet_plan_set_hook(b.plan, bc_hook, &b);
+		/* one FP32 pass for every layer's mean output */
+		for (size_t i = 0; i < b.n_l; i++)
+			b.L[i].capture = 1;
+		b.quant = 0;
+		if ((st = pass(&b, ds, NULL)))
+			goto out;
+		/* from now on the plan holds the simulator's quantized weights */
+		for (size_t i = 0; i < nq; i++) {
+			struct aimet_quantizer *q = aimet_qsim_quantizer(b.sim, i);
+			const struct aimet_tensor *wq;
+			if (q->kind != AIMET_ENC_PARAM || !q->has_enc)
+				continue;
+			if (!(wq = aimet_plan_constant(aimet_qsim_plan(b.sim), q->name)))
+				continue;
+			if ((st = aimet_plan_set_weight(ctx, b.plan, q->name, wq)))
+				goto out;
+		}
+		b.quant = 1;
+		if ((st = pass(&b, ds, NULL)))
+			goto out;
+		for (size_t i = 0; i < b.n_l; i++) {
+			b.L[i].before = shift_of(&b.L[i]);
+			b.L[i].capture = 0;
+		}
+	}
+	/* per layer in topological order; the quantized model carries the earlier corrections */
+	for (size_t i = 0; i < b.n_l; i++) {
+		struct bl *l = &b.L[i];
+		if (o.analytical) {
+			if ((st = analytical(&b, l)) < 0)
+				goto out;
+			if (st == 0) {
+				corrected = 1;
+				if (b.plan && (st = aimet_plan_set_weight(ctx, b.plan, l->bname, l->bias)))
+					goto out;
+				goto next;
+			}
+			st = AIMET_OK;
+			if (!ds) {
+				if ((st = add_skip(&b, l->node, "no batch-norm statistics before it (and no data)")))
+					goto out;
+				l->bname = NULL;
+				goto next;
+			}
+		}
+		if (corrected) {   /* the quantized means changed: measure this layer again */
+			l->capture = 1;
+			st = pass(&b, ds, l->out);
+			l->capture = 0;
+			if (st)
+				goto out;
+		}
+		if (!(l->cnt_q > 0) || !(l->cnt_fp > 0)) {
+			if ((st = add_skip(&b, l->node, "output not computed at run time")))
+				goto out;
+			l->bname = NULL;
+			goto next;
+		}
+		for (size_t c = 0; c < l->n_out; c++) {
+			double d = l->sum_q[c] / l->cnt_q - l->sum_fp[c] / l->cnt_fp;
+			float *bv = l->bias->data;
+			if (isfinite(d))
+				bv[c] = (float)(bv[c] - d);
+		}
+		corrected = 1;
+		if ((st = aimet_plan_set_weight(ctx, b.plan, l->bname, l->bias)))
+			goto out;
+	next:
+		if (o.progress)
+			o.progress((int64_t)i + 1, (int64_t)b.n_l);
+		if ((st = aimet_check_interrupt(ctx)))
+			goto out;
+	}
+	if (ds) {   /* measure the result */
+		for (size_t i = 0; i < b.n_l; i++)
+			b.L[i].capture = b.L[i].bname != NULL;
+		if ((st = pass(&b, ds, NULL)))
+			goto out;
+		for (size_t i = 0; i < b.n_l; i++)
+			if (b.L[i].capture)
+				b.L[i].after = shift_of(&b.L[i]);
+	}
+	aimet_plan_free(b.plan);
+	b.plan = NULL;
+	for (size_t i = 0; i < b.n_l; i++) {
+		struct bl *l = &b.L[i];
+		struct aimet_tensor *t;
+		if (!l->bname)
+			continue;
+		if (!(t = aimet_tensor_clone(l->bias))) {
+			st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((st = aimet_graph_replace_weight(ctx, m->graph, l->bname, t)) || (st = report_add(&b, l)))
+			goto out;
+	}
+out:
+	aimet_plan_free(b.plan);
+	aimet_qsim_free(b.sim);
+	aimet_model_free(copy);
+	free(keep);
+	for (size_t i = 0; i < b.n_l; i++) {
+		free(b.L[i].sum_fp);
+		free(b.L[i].sum_q);
+		aimet_tensor_free(b.L[i].bias);
+	}
+	free(b.L);
+	if (st == AIMET_ERR_NOMEM && !aimet_errmsg(ctx)[0])
+		aimet_error(ctx, st, "out of memory");
+	if (!st && report)
+		*report = b.rep;
+	else
+		aimet_bc_report_free(b.rep);
+	return st;
 }
 
 void aimet_bc_report_free(struct aimet_bc_report *r)
 {
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_layers; i++) {
+		free(r->layers[i].name);
+		free(r->layers[i].output);
+	}
+	for (size_t i = 0; i < r->n_skips; i++) {
+		free(r->skips[i].layer);
+		free(r->skips[i].reason);
+	}
+	free(r->layers);
+	free(r->skips);
 	free(r);
 }

@@ -91,6 +91,21 @@ static int check_model(struct aimet_ctx *ctx, const char *path, char *why, size_
 			snprintf(why, why_len, "clone failed");
 		goto out;
 	}
+	/* ONNX files are topologically sorted (subgraph reads included): the order is kept */
+	{
+		size_t *order = NULL;
+		if (aimet_graph_topo_order(ctx, a->graph, &order)) {
+			snprintf(why, why_len, "topological order: %s", aimet_errmsg(ctx));
+			goto out;
+		}
+		for (size_t i = 0; i < a->graph->n_nodes; i++)
+			if (order[i] != i) {
+				snprintf(why, why_len, "topological order moved node %zu", i);
+				free(order);
+				goto out;
+			}
+		free(order);
+	}
 	ok = 1;
 out:
 	aimet_model_free(a);

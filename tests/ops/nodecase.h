@@ -157,6 +157,41 @@ done:
 	return rc;
 }
 
+/* For hostile-attribute sweeps: infer, and when it accepts the node and the outputs are small,
+ * prepare and run both kernels. Returns the infer/prepare status; only a crash can fail. */
+static int nc_try(struct aimet_ctx *ctx, const struct aimet_op *op, const struct aimet_node *n,
+                  int64_t opset, int n_in, struct aimet_tensor **in, int n_out)
+{
+	struct aimet_tensor *out[8];
+	struct aimet_op_ctx c;
+	int st;
+	memset(&c, 0, sizeof c);
+	c.ctx = ctx; c.node = n; c.opset = opset; c.n_in = n_in; c.n_out = n_out;
+	c.in = in; c.out = out; c.threads = 2;
+	c.act_lo = -INFINITY; c.act_hi = INFINITY;
+	for (int i = 0; i < n_out; i++)
+		out[i] = aimet_tensor_new(NULL, AIMET_UNDEFINED, 0, NULL);
+	st = op->infer(&c);
+	for (int i = 0; !st && i < n_out; i++)
+		if (aimet_tensor_numel(out[i]) > 100000 || (st = aimet_tensor_alloc(ctx, out[i])))
+			st = st ? st : 1;
+	if (!st && op->prepare)
+		st = op->prepare(&c);
+	if (!st) {
+		if (c.workspace_size)
+			c.workspace = h_xmalloc(c.workspace_size);
+		op->ref(&c);
+		if (op->run)
+			op->run(&c);
+		free(c.workspace);
+		if (op->free_state)
+			op->free_state(c.state);
+	}
+	for (int i = 0; i < n_out; i++)
+		aimet_tensor_free(out[i]);
+	return st;
+}
+
 /* Run every case matching `pattern` (fnmatch) whose op is `op_type`; returns how many ran. */
 static int nc_run_all(const char *pattern, const char *op_type)
 {

@@ -465,6 +465,9 @@ static void infer_errors(struct aimet_ctx *ctx)
 int main(void)
 {
 	struct aimet_ctx *ctx = aimet_ctx_new();
+	(void)h_run;
+	(void)h_attr_float;
+	(void)h_attr_floats;
 	CHECK(aimet_op_find("", "Conv") && aimet_op_find("", "ConvTranspose"), "ops registered");
 	hand_cases(ctx);
 	sweeps(ctx);

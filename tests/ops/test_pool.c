@@ -206,6 +206,46 @@ static void errors(struct aimet_ctx *ctx)
 	aimet_tensor_free(x2);
 }
 
+/* Random, often invalid geometry: infer must refuse or the kernels must run; never a crash. */
+static void hostile(struct aimet_ctx *ctx)
+{
+	static const int64_t vals[] = {-5, -1, 0, 1, 2, 3, 7, 1000, INT32_MAX, (int64_t)1 << 40, INT64_MAX};
+	static const char *aps[] = {"NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER", "bogus"};
+	static const char *ops[] = {"AveragePool", "MaxPool", "GlobalAveragePool", "GlobalMaxPool"};
+	uint32_t seed = 555;
+	int accepted = 0;
+	for (int it = 0; it < 600; it++) {
+		int rank = h_rand_int(&seed, 0, 5), nsp = rank > 2 ? rank - 2 : 1, na = h_rand_int(&seed, 0, 3);
+		int64_t d[5], k[4], s[4], dl[4], p[8];
+		for (int i = 0; i < rank; i++) d[i] = h_rand_int(&seed, 0, 5);
+		for (int i = 0; i < 4; i++) {
+			k[i] = h_rand_int(&seed, 0, 3) ? h_rand_int(&seed, 1, 4) : vals[h_rand_int(&seed, 0, 10)];
+			s[i] = h_rand_int(&seed, 0, 3) ? h_rand_int(&seed, 1, 3) : vals[h_rand_int(&seed, 0, 10)];
+			dl[i] = h_rand_int(&seed, 0, 3) ? 1 : vals[h_rand_int(&seed, 0, 10)];
+			p[i] = h_rand_int(&seed, 0, 3) ? h_rand_int(&seed, 0, 2) : vals[h_rand_int(&seed, 0, 10)];
+			p[4 + i] = h_rand_int(&seed, 0, 3) ? h_rand_int(&seed, 0, 2) : vals[h_rand_int(&seed, 0, 10)];
+		}
+		const struct aimet_op *op = aimet_op_find("", ops[it % 4]);
+		struct aimet_node *n = h_node(ops[it % 4], 1, it % 4 == 1 ? h_rand_int(&seed, 1, 2) : 1);
+		h_attr_ints(n, "kernel_shape", na ? nsp : nsp + 1, k);
+		if (h_rand_int(&seed, 0, 1)) h_attr_ints(n, "strides", nsp, s);
+		if (h_rand_int(&seed, 0, 1)) h_attr_ints(n, "dilations", nsp, dl);
+		if (h_rand_int(&seed, 0, 1)) h_attr_ints(n, "pads", 2 * nsp, p);
+		if (h_rand_int(&seed, 0, 1)) h_attr_str(n, "auto_pad", aps[h_rand_int(&seed, 0, 4)]);
+		if (h_rand_int(&seed, 0, 1)) h_attr_int(n, "ceil_mode", h_rand_int(&seed, -1, 2));
+		if (h_rand_int(&seed, 0, 1)) h_attr_int(n, "storage_order", h_rand_int(&seed, -1, 2));
+		struct aimet_tensor *x = h_tensor_rand(rank, d, &seed, -1, 1);
+		if (it % 7 == 0) x->dtype = AIMET_UINT8;   /* same bytes, reinterpreted */
+		if (it % 11 == 0) x->dtype = AIMET_STRING;
+		int st = nc_try(ctx, op, n, 7 + it % 13, 1, &x, n->n_outputs);
+		accepted += st == 0;
+		x->dtype = AIMET_FLOAT;
+		aimet_tensor_free(x);
+		aimet_node_free(n);
+	}
+	CHECK(accepted > 50 && accepted < 550, "hostile pool sweep accepted %d of 600", accepted);
+}
+
 int main(void)
 {
 	struct aimet_ctx *ctx = aimet_ctx_new();
@@ -213,6 +253,7 @@ int main(void)
 	hand_cases(ctx);
 	sweep(ctx);
 	errors(ctx);
+	hostile(ctx);
 	ran += nc_run_all("test_averagepool_*", "AveragePool");
 	ran += nc_run_all("test_maxpool_*", "MaxPool");
 	ran += nc_run_all("test_globalaveragepool*", "GlobalAveragePool");

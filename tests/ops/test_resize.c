@@ -233,6 +233,54 @@ static void errors(struct aimet_ctx *ctx)
 	aimet_tensor_free(z); aimet_tensor_free(half); aimet_tensor_free(xi);
 }
 
+/* Random, often invalid scales/sizes/roi/attributes: refuse or run; never a crash. */
+static void hostile(struct aimet_ctx *ctx)
+{
+	static const float fv[] = {0, -1, 1e-30f, 0.5f, 1, 2, 3.7f, 1e6f, 1e30f, INFINITY, NAN};
+	static const int64_t iv[] = {-1, 0, 1, 2, 5, 1000000, INT64_MAX};
+	static const char *modes[] = {"nearest", "linear", "cubic", "x"};
+	static const char *cts[] = {"half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize", "pytorch_half_pixel"};
+	uint32_t seed = 8080;
+	int accepted = 0;
+	for (int it = 0; it < 600; it++) {
+		int rank = h_rand_int(&seed, 0, 4), k = h_rand_int(&seed, 0, 3) ? rank : h_rand_int(&seed, 0, 5);
+		int use_sizes = h_rand_int(&seed, 0, 1), opset = (int[]){9, 10, 11, 13, 18, 19}[h_rand_int(&seed, 0, 5)];
+		int64_t d[4], dk[1] = {k}, d2k[1] = {2 * k}, sz[8];
+		float sc[8], roi[16];
+		for (int i = 0; i < rank; i++) d[i] = h_rand_int(&seed, 0, 4);
+		for (int i = 0; i < 8; i++) {
+			sc[i] = h_rand_int(&seed, 0, 2) ? (float)h_rand_int(&seed, 1, 8) / 4 : fv[h_rand_int(&seed, 0, 10)];
+			sz[i] = h_rand_int(&seed, 0, 2) ? h_rand_int(&seed, 0, 6) : iv[h_rand_int(&seed, 0, 6)];
+		}
+		for (int i = 0; i < 16; i++)
+			roi[i] = h_rand_int(&seed, 0, 3) ? h_rand_uniform(&seed, -1, 2) : fv[h_rand_int(&seed, 0, 10)];
+		struct aimet_node *n = h_node(it % 5 ? "Resize" : "Upsample", 4, 1);
+		h_attr_str(n, "mode", modes[h_rand_int(&seed, 0, 3)]);
+		h_attr_str(n, "coordinate_transformation_mode", cts[h_rand_int(&seed, 0, 4)]);
+		if (h_rand_int(&seed, 0, 1)) h_attr_int(n, "exclude_outside", 1);
+		if (h_rand_int(&seed, 0, 3) == 0) h_attr_ints(n, "axes", 2, (int64_t[]){h_rand_int(&seed, -5, 4), h_rand_int(&seed, -5, 4)});
+		if (h_rand_int(&seed, 0, 3) == 0) h_attr_str(n, "keep_aspect_ratio_policy", "not_smaller");
+		if (h_rand_int(&seed, 0, 3) == 0) h_attr_floats(n, "scales", k, sc);
+		struct aimet_tensor *x = h_tensor_rand(rank, d, &seed, -1, 1);
+		struct aimet_tensor *t_roi = aimet_tensor_new(NULL, AIMET_FLOAT, 1, d2k);
+		struct aimet_tensor *t_sc = aimet_tensor_new(NULL, AIMET_FLOAT, 1, dk), *t_sz = h_tensor_i64(1, dk, sz);
+		aimet_tensor_alloc(NULL, t_roi);
+		aimet_tensor_alloc(NULL, t_sc);
+		memcpy(t_roi->data, roi, t_roi->nbytes);
+		memcpy(t_sc->data, sc, t_sc->nbytes);
+		struct aimet_tensor *in[4] = {x, h_rand_int(&seed, 0, 3) ? t_roi : NULL,
+		                              use_sizes && opset >= 13 ? NULL : t_sc, use_sizes ? t_sz : NULL};
+		if (opset < 11) in[1] = t_sc;
+		if (it % 9 == 0) x->dtype = AIMET_INT32;   /* same bytes, reinterpreted */
+		int st = nc_try(ctx, it % 5 ? op_resize : op_upsample, n, opset, h_rand_int(&seed, 1, 4), in, 1);
+		accepted += st == 0;
+		x->dtype = AIMET_FLOAT;
+		aimet_tensor_free(x); aimet_tensor_free(t_roi); aimet_tensor_free(t_sc); aimet_tensor_free(t_sz);
+		aimet_node_free(n);
+	}
+	CHECK(accepted > 30 && accepted < 570, "hostile resize sweep accepted %d of 600", accepted);
+}
+
 int main(void)
 {
 	struct aimet_ctx *ctx = aimet_ctx_new();
@@ -245,6 +293,7 @@ int main(void)
 	hand_cases(ctx);
 	sweep(ctx);
 	errors(ctx);
+	hostile(ctx);
 	ran = nc_run_all("test_resize_*", "Resize") + nc_run_all("test_upsample_*", "Upsample");
 	printf("node cases run: %d\n", ran);
 	aimet_ctx_free(ctx);
