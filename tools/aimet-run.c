@@ -297,7 +297,10 @@ int main(int argc, char **argv)
 		if (cli_has(&a, opts, "data") || cli_has(&a, opts, "output") || cli_has(&a, opts, "labels") ||
 		    cli_has(&a, opts, "bench"))
 			cli_usage_error("--test-data cannot be combined with --data, -o, --labels or --bench");
-		return run_test_data(ctx, a.n_pos ? a.pos[0] : NULL, cli_get(&a, opts, "test-data"), &popts);
+		int rc = run_test_data(ctx, a.n_pos ? a.pos[0] : NULL, cli_get(&a, opts, "test-data"), &popts);
+		cli_args_free(&a, opts);
+		aimet_ctx_free(ctx);
+		return rc;
 	}
 	if (a.n_pos != 1)
 		cli_usage_error("no model given");

@@ -49,7 +49,7 @@ void aimet_sigmoid_f32(const float *x, float *y, int64_t n)
 	}
 }
 
-#define BLOCK 256
+#define BLOCK 512
 
 /* One step over a block of n elements: r[dst] = r[a] op b. */
 AIMET_KERNEL_CLONES

@@ -51,7 +51,7 @@ void aimet_epilogue_apply(const struct aimet_epilogue *e, float *C, int64_t ldc,
 		case AIMET_EPI_COL: {
 			const float *restrict a = e->add + j0;
 			for (int64_t j = 0; j < n; j++)
-				c[j] += s * a[j];
+				c[j] += a[j];
 			break;
 		}
 		case AIMET_EPI_FULL: {
@@ -108,7 +108,7 @@ void aimet_gemm_grid_make(struct aimet_gemm_grid *g, int64_t batch, int64_t M, i
 	 * matrix), in multiples of 16 floats, at least 64 wide; then the rows if needed. */
 	int64_t nt = want < ceil_div(N, 64) ? want : ceil_div(N, 64);
 	if (nt > 1) {
-		g->nb = round_up(ceil_div(N, nt), 16);
+		g->nb = round_up(ceil_div(N, nt), 16) + 1;
 		g->nt = ceil_div(N, g->nb);
 	}
 	int64_t mt = want / g->nt;

@@ -3,7 +3,8 @@
 # Each case runs in its own `aimet-run --test-data` process with a timeout, so a crash or a hang
 # is caught and reported. Usage: node-tests.sh [PATTERN...]   (shell globs on case names, e.g.
 # 'test_conv*'; default: every case). Env: NODE_DIR (the cases), NODE_LOG (per-case log, default
-# tests/tmp/node-tests.log), NODE_TIMEOUT (seconds per case, default 30).
+# tests/tmp/node-tests.log), NODE_TIMEOUT (seconds per case, default 30), NODE_ARGS (more
+# aimet-run options, e.g. "--ref" for the reference kernels or "-j 2").
 # A case is counted failed only when every op it uses is registered and it fails, crashes or
 # times out; unsupported cases (op not registered, dtype refused) are listed, not counted; cases
 # named in known-failures.txt ("case reason" per line) are reported as "known", not counted.
@@ -38,7 +39,8 @@ for pat in "$@"; do
 	for dir in "$NODE_DIR"/$pat/; do
 		[ -f "$dir/model.onnx" ] || continue
 		name=$(basename "$dir")
-		out=$(timeout -k 5 "$NODE_TIMEOUT" "$AIMET_BIN/aimet-run" --test-data "$dir" 2>"$T/err")
+		# shellcheck disable=SC2086
+		out=$(timeout -k 5 "$NODE_TIMEOUT" "$AIMET_BIN/aimet-run" ${NODE_ARGS:-} --test-data "$dir" 2>"$T/err")
 		rc=$?
 		err=$(head -c 300 "$T/err" | tr '\n' ' ')
 		first=${out%%$'\n'*}

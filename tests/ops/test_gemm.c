@@ -132,6 +132,9 @@ static void gemm_sweep(struct aimet_ctx *ctx)
 			for (int tb = 0; tb < 2; tb++)
 				for (int ck = 0; ck < 8; ck++)
 					for (int ab = 0; ab < 3; ab++) {
+						/* big ones (split in tiles, so -j2 really splits) for a subset */
+						if (big && (ab != 1 || (ck != 0 && ck != 3 && ck != 5 && ck != 6)))
+							continue;
 						int64_t M = big ? 150 + h_rand_int(&seed, 0, 100) : h_rand_int(&seed, 1, 9);
 						int64_t N = big ? 200 + h_rand_int(&seed, 0, 300) : h_rand_int(&seed, 1, 9);
 						int64_t K = big ? 100 + h_rand_int(&seed, 0, 200) : h_rand_int(&seed, 1, 9);
@@ -289,6 +292,8 @@ int main(void)
 	struct aimet_ctx *ctx = aimet_ctx_new();
 	(void)h_run;
 	(void)h_attr_floats;
+	(void)h_attr_ints;
+	(void)h_attr_str;
 	CHECK(aimet_op_find("", "Gemm") && aimet_op_find("", "MatMul"), "ops registered");
 	hand_cases(ctx);
 	gemm_sweep(ctx);
