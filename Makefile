@@ -30,6 +30,7 @@ TESTS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
 HEADERS := $(wildcard lib/include/*.h lib/*/*.h tools/common/*.h tests/*.h)
 
+.SECONDARY:
 .PHONY: all check install uninstall clean distclean bench fuzz check-asan
 all: $(LIB) $(TOOLS)
 

@@ -10,7 +10,8 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	protobuf-c-compiler libprotobuf-c-dev libonnx-dev libyaml-dev libjansson-dev \
-	libopenblas-openmp-dev libonnx-testdata >/dev/null
+	libopenblas-openmp-dev libonnx-testdata \
+	clang libclang-rt-14-dev time >/dev/null
 # Node.js runs ONNX Runtime, the reference the tests compare against (not needed by the tools).
 command -v node >/dev/null 2>&1 || $SUDO apt-get install -y -qq nodejs npm >/dev/null
 ORT_DIR=${ORT_DIR:-$HOME/.cache/ort}

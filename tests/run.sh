@@ -3,7 +3,9 @@
 # adds up their `N passed, N failed` closing lines and prints the total; non-zero on failure.
 cd "$(dirname "$0")/.." || exit 2
 export AIMET_ROOT=$PWD
-export AIMET_BIN=$PWD/build/bin
+# AIMET_BUILD picks another build directory (make check-asan runs the suites on build-asan)
+BUILD=${AIMET_BUILD:-build}
+export AIMET_BIN=$PWD/$BUILD/bin AIMET_TESTS=$PWD/$BUILD/tests
 export AIMET_SHARED=${AIMET_SHARED:-$(cd .. && pwd)/shared}
 mkdir -p tests/tmp
 total_pass=0 total_fail=0 broken=0
@@ -26,10 +28,10 @@ run_suite() {
 	printf '%-40s %5d passed %4d failed  (%ds)\n' "$name" "$p" "$f" $((SECONDS - start))
 	[ "$f" -eq 0 ] || grep -E '^FAIL' "$log" | head -n 20
 }
-for t in build/tests/unit/* build/tests/ops/* build/tests/conformance/*; do
-	[ -x "$t" ] && run_suite "${t#build/tests/}" "$t"
+for t in "$BUILD"/tests/unit/* "$BUILD"/tests/ops/* "$BUILD"/tests/conformance/*; do
+	[ -x "$t" ] && [ -f "$t" ] && run_suite "${t#"$BUILD"/tests/}" "$t"
 done
-for s in tests/cli/*.sh tests/conformance/*.sh tests/hostile/*.sh; do
+for s in tests/cli/test_*.sh tests/conformance/*.sh tests/hostile/*.sh; do
 	[ -f "$s" ] && run_suite "${s#tests/}" bash "$s"
 done
 [ "$broken" -eq 0 ] || total_fail=$((total_fail + broken))

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
 #include <jansson.h>
 
 #include "aimet_onnx.h"
@@ -39,7 +40,7 @@ static void text_report(const struct aimet_cle_report *r)
 	fprintf(stderr, "aimet-cle: %d batch norms folded, %zu sets equalized in %d rounds, scales %.4g to %.4g, "
 	        "%d ReLU6 replaced, bias absorbed in %d channels (sum %.4g), %zu skipped\n",
 	        r->n_bn_folded, r->n_sets, r->rounds, lo, hi, r->n_relu6_replaced, n_abs, absorbed, r->n_skips);
-	if (cli_verbosity < 1)
+	if (cli_verbosity < 2)
 		return;
 	for (size_t i = 0; i < r->n_sets; i++) {
 		const struct aimet_cle_set *s = &r->sets[i];
@@ -87,6 +88,22 @@ static struct cli_out *json_report(const struct aimet_cle_report *r, const char 
 	return out;
 }
 
+/* Fail before the work, not after it, when an output cannot be created. */
+static void check_writable(const char *path)
+{
+	char dir[4096];
+	const char *slash;
+	if (!path || !strcmp(path, "-"))
+		return;
+	slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
+	if (access(dir, W_OK | X_OK))
+		cli_die("cannot write '%s': %s", path, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	struct aimet_ctx *ctx = cli_init("aimet-cle");
@@ -107,6 +124,8 @@ int main(int argc, char **argv)
 		cli_usage_error("only one output can go to stdout");
 	if (!strcmp(out, "-") && isatty(1))
 		cli_die("refusing to write a binary model to a terminal");
+	check_writable(out);
+	check_writable(report);
 	aimet_cle_opts_init(&co);
 	co.keep_relu6 = cli_has(&a, opts, "keep-relu6");
 	co.no_high_bias_fold = cli_has(&a, opts, "no-high-bias-fold");

@@ -29,6 +29,7 @@ static const struct cli_opt opts[] = {
 	{"test-data", 0, 1, 0, "run an ONNX backend test case directory and compare", "DIR"},
 	{"bench", 0, 1, 0, "time R runs of one batch after a warm-up; print ms_median", "R"},
 	{"ref", 0, 0, 0, "use the reference kernels for every node", NULL},
+	{"profile", 0, 0, 0, "print the time per op type (stderr) after the runs", NULL},
 	{0}};
 
 static int is_dir(const char *path)
@@ -255,6 +256,46 @@ static int run_test_data(struct aimet_ctx *ctx, const char *model_arg, const cha
 	return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+/* --profile: time per kind of step (op type, with what was fused into it), largest first. */
+static void print_profile(const struct aimet_plan *p)
+{
+	size_t n = aimet_plan_n_steps(p), nk = 0;
+	struct kind { char name[96]; int steps; double ms; } *k = calloc(n + 1, sizeof(*k));
+	double total = 0;
+	int64_t runs = aimet_plan_profile_runs(p);
+	if (!k || runs <= 0) {
+		free(k);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct aimet_plan_step *s = aimet_plan_get_step(p, i);
+		char name[96];
+		size_t j;
+		snprintf(name, sizeof(name), "%.40s%s%.40s", s->node->op_type, s->bn ? "+BN" : "",
+		         s->act ? (strcmp(s->act->op_type, "Relu") ? "+Clip" : "+Relu") : "");
+		for (j = 0; j < nk && strcmp(k[j].name, name); j++)
+			;
+		if (j == nk)
+			snprintf(k[nk++].name, sizeof(k[0].name), "%s", name);
+		k[j].steps++;
+		k[j].ms += aimet_plan_step_ms(p, i) / (double)runs;
+		total += aimet_plan_step_ms(p, i) / (double)runs;
+	}
+	for (size_t a = 0; a < nk; a++)   /* few kinds: a selection sort is plenty */
+		for (size_t b = a + 1; b < nk; b++)
+			if (k[b].ms > k[a].ms) {
+				struct kind tmp = k[a];
+				k[a] = k[b];
+				k[b] = tmp;
+			}
+	fprintf(stderr, "%-28s %6s %10s %6s\n", "op", "steps", "ms/run", "%");
+	for (size_t a = 0; a < nk; a++)
+		fprintf(stderr, "%-28s %6d %10.3f %6.1f\n", k[a].name, k[a].steps, k[a].ms,
+		        total > 0 ? 100.0 * k[a].ms / total : 0.0);
+	fprintf(stderr, "%-28s %6zu %10.3f %6.1f\n", "total", n, total, 100.0);
+	free(k);
+}
+
 /* ---- running on a dataset ---- */
 
 struct sink {
@@ -374,6 +415,7 @@ int main(int argc, char **argv)
 			plan_in[map[s]] = batch[s];
 		if (aimet_plan_run(ctx, p, plan_in, out))   /* warm-up: prepares and touches memory */
 			cli_die_ctx(ctx);
+		aimet_plan_set_profile(p, cli_has(&a, opts, "profile"));
 		for (long r = 0; r < runs; r++) {
 			double t0 = now_ms();
 			if (aimet_plan_run(ctx, p, plan_in, out))
@@ -382,6 +424,9 @@ int main(int argc, char **argv)
 		}
 		qsort(ms, (size_t)runs, sizeof(double), cmp_double);
 		printf("ms_median %.3f\n", ms[runs / 2]);
+		if (cli_has(&a, opts, "profile"))
+			print_profile(p);
+		aimet_plan_set_profile(p, 0);
 		cli_debug("batch %lld threads %d arena %zu bytes workspace %zu bytes",
 		          (long long)batch[0]->dims[0], ctx->threads, aimet_plan_arena_bytes(p),
 		          aimet_plan_workspace_bytes(p));
@@ -391,6 +436,8 @@ int main(int argc, char **argv)
 		aimet_dataset_rewind(ds);
 	}
 
+	if (cli_has(&a, opts, "profile") && !bench)
+		aimet_plan_set_profile(p, 1);
 	if (outp) {
 		size_t len = strlen(outp);
 		all_outputs = is_dir(outp) || (len && outp[len - 1] == '/');
@@ -467,6 +514,8 @@ int main(int argc, char **argv)
 	for (int k = 0; k < n_sinks; k++)
 		if (sinks[k].started)
 			cli_out_commit(sinks[k].o);
+	if (cli_has(&a, opts, "profile") && !bench)
+		print_profile(p);
 	if (labels)
 		printf("accuracy %.4f n %lld\n", done ? (double)correct / (double)done : 0.0,
 		       (long long)done);

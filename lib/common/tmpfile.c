@@ -34,6 +34,14 @@ static void pending_remove(const char *path)
 			pending_used[i] = 0;
 }
 
+/* Only regular files are ever removed: a device written in place stays. */
+static void remove_if_file(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+		unlink(path);
+}
+
 void aimet_tmpfiles_cleanup(void)
 {
 	for (int i = 0; i < MAX_PENDING; i++)
@@ -51,8 +59,22 @@ int aimet_tmpfile_create(struct aimet_ctx *ctx, const char *final_path, char **t
 	size_t n = dirlen + strlen(base) + 16;
 	char *tmp;
 	int fd;
+	struct stat st;
 	if (!*base)
 		return aimet_error(ctx, AIMET_ERR_IO, "cannot write '%s': not a file name", final_path);
+	if (stat(final_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A device or FIFO (/dev/null, /dev/full, a pipe) is written in place: renaming a
+		 * temporary over it would replace the device with a file. */
+		if (S_ISDIR(st.st_mode))
+			return aimet_error(ctx, AIMET_ERR_IO, "cannot write '%s': is a directory", final_path);
+		if (!(*fp = fopen(final_path, "wb")))
+			return aimet_error(ctx, AIMET_ERR_IO, "cannot write '%s': %s", final_path, strerror(errno));
+		if (!(*tmp_path = strdup(final_path))) {
+			fclose(*fp);
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		}
+		return AIMET_OK;
+	}
 	tmp = malloc(n);
 	if (!tmp)
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
@@ -93,12 +115,12 @@ int aimet_tmpfile_commit(struct aimet_ctx *ctx, FILE *fp, const char *tmp_path, 
 		bad = 1;
 		e = errno;
 	}
-	if (!bad && rename(tmp_path, final_path) != 0) {
+	if (!bad && strcmp(tmp_path, final_path) && rename(tmp_path, final_path) != 0) {
 		bad = 1;
 		e = errno;
 	}
 	if (bad) {
-		unlink(tmp_path);
+		remove_if_file(tmp_path);
 		pending_remove(tmp_path);
 		return aimet_error(ctx, AIMET_ERR_IO, "cannot write '%s': %s", final_path,
 		                   e ? strerror(e) : "write error");
@@ -112,7 +134,7 @@ void aimet_tmpfile_discard(FILE *fp, const char *tmp_path)
 	if (fp)
 		fclose(fp);
 	if (tmp_path) {
-		unlink(tmp_path);
+		remove_if_file(tmp_path);
 		pending_remove(tmp_path);
 	}
 }

@@ -10,6 +10,10 @@
  * prepare time. DATA: only at run time. */
 enum { DEP_CONST = 0, DEP_SHAPE = 1, DEP_DATA = 2 };
 
+/* The newest default-domain opset whose semantics the ops were written against (ONNX 1.18);
+ * a model claiming a later one may mean things we do not know. */
+#define AIMET_MAX_OPSET 23
+
 enum { V_NODE = 0, V_INPUT = 1, V_INIT = 2, V_SCRATCH = 3, V_FOLDED = 4 };
 
 struct xvalue {
@@ -69,6 +73,7 @@ struct xstep {
 	/* Reshape-like op whose output is its input's bytes: it shares the buffer and does not
 	 * run (the input is read by nothing else) */
 	int alias;
+	double ms;                     /* profiled time, summed over runs */
 	struct aimet_plan_step pub;
 };
 
@@ -92,6 +97,7 @@ struct aimet_plan {
 	char *input_copy; size_t input_copy_cap;   /* graph inputs copied when a hook is set */
 	unsigned char *needed_mark;    /* run_until scratch, one per step */
 	aimet_output_fn hook; void *hook_user;
+	int profile; int64_t profile_runs;
 };
 
 /* plan.c */
@@ -102,7 +108,8 @@ int aimet__value_find(const struct aimet_plan *p, const char *name);
 int aimet__fold_node(struct aimet_ctx *ctx, struct aimet_plan *p, int ni, int do_infer);
 int aimet__bnfold_compute(struct aimet_ctx *ctx, struct aimet_plan *p, struct xbnfold *f);
 void aimet__value_release(struct xvalue *v);
-size_t aimet__mem_limit(void);   /* largest buffer we allocate (half of physical memory) */
+size_t aimet__mem_limit(void);
+int aimet__node_error(struct aimet_ctx *ctx, int st, const struct aimet_node *n);   /* largest buffer we allocate (half of physical memory) */
 /* Classify and lay out the steps again after inputs were marked `spec`. */
 int aimet__replan(struct aimet_ctx *ctx, struct aimet_plan *p);
 int aimet__value_own(struct aimet_ctx *ctx, struct xvalue *v);

@@ -150,6 +150,14 @@ int aimet__value_own(struct aimet_ctx *ctx, struct xvalue *v)
 	return AIMET_OK;
 }
 
+/* Prefix the op's message with the node it concerns (unnamed nodes by their op type). */
+int aimet__node_error(struct aimet_ctx *ctx, int st, const struct aimet_node *n)
+{
+	if (n->name && n->name[0])
+		return aimet_error_prefix(ctx, st, "node '%s' (%s)", n->name, n->op_type);
+	return aimet_error_prefix(ctx, st, "%s node", n->op_type);
+}
+
 static int is_default_domain(const char *d)
 {
 	return !d || !d[0] || !strcmp(d, "ai.onnx");
@@ -240,15 +248,15 @@ int aimet__fold_node(struct aimet_ctx *ctx, struct aimet_plan *p, int ni, int do
 		for (int i = 0; i < c.n_out; i++)
 			aimet_tensor_set_shape(n->tout[i], AIMET_UNDEFINED, 0, NULL);
 		if ((st = n->op->infer(&c)))
-			return aimet_error_prefix(ctx, st, "node '%s' (%s)", nm, n->node->op_type);
+			return aimet__node_error(ctx, st, n->node);
 	}
 	for (int i = 0; i < c.n_out; i++)
 		if ((st = aimet__value_own(ctx, p->values[n->out[i]])))
-			return aimet_error_prefix(ctx, st, "node '%s' (%s)", nm, n->node->op_type);
+			return aimet__node_error(ctx, st, n->node);
 	if (n->op->prepare && (st = n->op->prepare(&c))) {
 		if (n->op->free_state)
 			n->op->free_state(c.state);
-		return aimet_error_prefix(ctx, st, "node '%s' (%s)", nm, n->node->op_type);
+		return aimet__node_error(ctx, st, n->node);
 	}
 	if (c.workspace_size && !(c.workspace = aimet_malloc(c.workspace_size))) {
 		if (n->op->free_state)
@@ -618,7 +626,8 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 		if (s->act >= 0)
 			s->out[0] = p->nodes[s->act].out[0];
 		if ((is_op(n->node, "Reshape") || is_op(n->node, "Flatten") || is_op(n->node, "Squeeze") ||
-		     is_op(n->node, "Unsqueeze") || is_op(n->node, "Identity")) &&
+		     is_op(n->node, "Unsqueeze") || is_op(n->node, "Identity") ||
+		     is_op(n->node, "Dropout")) &&
 		    s->n_out == 1 && s->n_in >= 1 && s->in[0] >= 0) {
 			const struct xvalue *x = p->values[s->in[0]];
 			s->alias = x->kind == V_NODE && x->step >= 0 && x->n_consumers == 1 && !x->is_output &&
@@ -737,6 +746,18 @@ static int add_nodes(struct aimet_ctx *ctx, struct aimet_plan *p)
 		if (!nd->op_type || nd->n_inputs < 0 || nd->n_outputs < 0)
 			return aimet_error(ctx, AIMET_ERR_FORMAT, "node %zu has no op type", i);
 		n->opset = domain_opset(p->model, nd->domain);
+		if (n->opset == 0)
+			return aimet_error(ctx, AIMET_ERR_FORMAT,
+			                   "node '%s': the model imports no opset for domain '%s'",
+			                   node_name(nd), is_default_domain(nd->domain) ? "ai.onnx" : nd->domain);
+		if (n->opset < 0)
+			return aimet_error(ctx, AIMET_ERR_FORMAT, "node '%s': invalid opset %lld for domain '%s'",
+			                   node_name(nd), (long long)n->opset,
+			                   is_default_domain(nd->domain) ? "ai.onnx" : nd->domain);
+		if (is_default_domain(nd->domain) && n->opset > AIMET_MAX_OPSET)
+			return aimet_error(ctx, AIMET_ERR_UNSUPPORTED,
+			                   "opset %lld is newer than the executor knows (up to %d)",
+			                   (long long)n->opset, AIMET_MAX_OPSET);
 		n->op = find(nd->domain, nd->op_type);
 		if (n->op && n->op->since_opset > 0 && n->opset && n->opset < n->op->since_opset)
 			n->op = NULL;
@@ -803,6 +824,8 @@ static int add_nodes(struct aimet_ctx *ctx, struct aimet_plan *p)
 				                   "initializer", node_name(n->node), name);
 		}
 	}
+	if (!g->n_outputs)
+		return aimet_error(ctx, AIMET_ERR_FORMAT, "the graph has no outputs");
 	for (size_t i = 0; i < g->n_outputs; i++) {
 		const char *name = g->outputs[i].name;
 		int v = aimet__value_find(p, name ? name : "");

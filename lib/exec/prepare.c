@@ -45,8 +45,7 @@ int aimet__step_prepare(struct aimet_ctx *ctx, struct aimet_plan *p, struct xste
 		if (op->free_state)
 			op->free_state(s->c.state);
 		s->c.state = NULL;
-		return aimet_error_prefix(ctx, st, "node '%s' (%s)",
-		                          s->pub.node->name ? s->pub.node->name : "", s->pub.node->op_type);
+		return aimet__node_error(ctx, st, s->pub.node);
 	}
 	s->prepared = 1;
 	if (s->c.workspace_size > p->ws_size)
@@ -132,7 +131,7 @@ static int step_infer(struct aimet_ctx *ctx, struct aimet_plan *p, struct xstep 
 	for (int j = 0; j < s->n_out; j++)
 		aimet_tensor_set_shape(s->tout[j], AIMET_UNDEFINED, 0, NULL);
 	if ((st = s->pub.op->infer(&s->c)))
-		return aimet_error_prefix(ctx, st, "node '%s' (%s)", nd->name ? nd->name : "", nd->op_type);
+		return aimet__node_error(ctx, st, nd);
 	for (int j = 0; j < s->n_out; j++) {
 		struct xvalue *v = p->values[s->out[j]];
 		int64_t n = aimet_tensor_numel(&v->t);

@@ -5,6 +5,14 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 static int inputs_match(const struct aimet_plan *p, struct aimet_tensor *const *inputs)
 {
@@ -107,10 +115,15 @@ static int run_impl(struct aimet_ctx *ctx, struct aimet_plan *p,
 					p->needed_mark[p->values[s->in[j]]->step] = 1;
 		}
 	}
+	if (p->profile)
+		p->profile_runs++;
 	for (size_t i = 0; i < p->n_steps; i++) {
 		struct xstep *s = &p->steps[i];
+		double t0 = 0;
 		if (stop_step >= 0 && ((int)i > stop_step || !p->needed_mark[i]))
 			continue;
+		if (p->profile)
+			t0 = now_ms();
 		s->c.ctx = ctx;
 		s->c.threads = ctx && ctx->threads > 0 ? ctx->threads : 1;
 		s->c.workspace = p->workspace;
@@ -120,6 +133,8 @@ static int run_impl(struct aimet_ctx *ctx, struct aimet_plan *p,
 			s->pub.op->ref(&s->c);
 		else
 			s->pub.op->run(&s->c);
+		if (p->profile)
+			s->ms += now_ms() - t0;
 		if (p->hook)
 			for (int j = 0; j < s->n_out; j++) {
 				int idx;
@@ -213,6 +228,21 @@ int aimet_plan_input_decl(const struct aimet_plan *p, int i, int *dtype, int64_t
 }
 
 size_t aimet_plan_n_steps(const struct aimet_plan *p) { return p->n_steps; }
+
+void aimet_plan_set_profile(struct aimet_plan *p, int on)
+{
+	p->profile = on;
+	p->profile_runs = 0;
+	for (size_t i = 0; i < p->n_steps; i++)
+		p->steps[i].ms = 0;
+}
+
+double aimet_plan_step_ms(const struct aimet_plan *p, size_t i)
+{
+	return i < p->n_steps ? p->steps[i].ms : 0;
+}
+
+int64_t aimet_plan_profile_runs(const struct aimet_plan *p) { return p->profile_runs; }
 
 const struct aimet_plan_step *aimet_plan_get_step(const struct aimet_plan *p, size_t i)
 {

@@ -50,11 +50,14 @@ int aimet_plan_input_decl(const struct aimet_plan *p, int i, int *dtype, int64_t
 int aimet_plan_n_outputs(const struct aimet_plan *p);
 const char *aimet_plan_output_name(const struct aimet_plan *p, int i);
 
-/* Prepare for concrete inputs: only dtype, ndim and dims of `inputs[i]` are read (data may be
+/* Prepare for concrete inputs: dtype, ndim and dims of `inputs[i]` are read (data may be
  * NULL). `inputs` may be NULL when every declared input shape is fully static. Infers every
  * shape, folds values that depend only on shapes (Shape->Gather->Concat->Reshape chains),
  * plans one arena reusing buffers by liveness, prepares each node (weight packing) and sizes
- * the shared workspace. Calling it again with other shapes re-plans. */
+ * the shared workspace. Calling it again with other shapes re-plans.
+ * An input whose value decides a shape (Expand's shape or Range's limits fed as a graph input)
+ * is used by value when its data is given: what depends only on it is computed here, and a run
+ * with other contents in that input prepares again. */
 int aimet_plan_prepare(struct aimet_ctx *ctx, struct aimet_plan *p,
                        const struct aimet_tensor *const *inputs);
 
@@ -101,6 +104,12 @@ struct aimet_plan_step {
 };
 size_t aimet_plan_n_steps(const struct aimet_plan *p);
 const struct aimet_plan_step *aimet_plan_get_step(const struct aimet_plan *p, size_t i);
+/* Profiling: while on, every run adds each step's wall time; aimet_plan_step_ms gives the
+ * total in milliseconds since profiling was (re)enabled, aimet_plan_profile_runs the number of
+ * runs counted. Off by default (a clock read per step when on). */
+void aimet_plan_set_profile(struct aimet_plan *p, int on);
+double aimet_plan_step_ms(const struct aimet_plan *p, size_t i);
+int64_t aimet_plan_profile_runs(const struct aimet_plan *p);
 /* Bytes of the activation arena and the shared workspace of the prepared plan. */
 size_t aimet_plan_arena_bytes(const struct aimet_plan *p);
 size_t aimet_plan_workspace_bytes(const struct aimet_plan *p);

@@ -10,7 +10,8 @@
  * time (the build uses plain -O2 without -march). Only on GCC/x86-64, where ifunc works. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define AIMET_KERNEL_CLONES \
-	__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("O3")))
+	__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), \
+	               optimize("O3", "no-tree-loop-distribute-patterns")))
 #else
 #define AIMET_KERNEL_CLONES
 #endif
@@ -38,15 +39,19 @@ void aimet_epilogue_apply(const struct aimet_epilogue *e, float *C, int64_t ldc,
                           int64_t i0, int64_t m, int64_t j0, int64_t n);
 
 /* ---- GEMM ----
- * Every kernel here keeps OpenBLAS itself single-threaded and parallelises over its own grid
- * of output tiles, each computed by one single-threaded sgemm call. The grid depends only on
- * the problem's shape, never on the thread count, so results are bitwise identical for any -j
- * by construction, whatever OpenBLAS's internal threading does. (Measured: Debian's OpenBLAS
- * 0.3.21 also gives identical bits for 1 and 2 of its own threads, since it never splits K;
- * we still do not rely on that.) Call these rather than cblas_sgemm directly. */
+ * Every kernel here runs OpenBLAS single-threaded and parallelises over its own grid of
+ * output tiles, each computed by one single-threaded sgemm call. The grid depends only on the
+ * problem's shape, never on the thread count, so results are bitwise identical for any -j by
+ * construction. OpenBLAS's own threading is NOT: measured with Debian's 0.3.21 (openmp), an
+ * 8x256x784 or 64x256x784 sgemm gives different bits on 1 and 2 threads (while 64x3136x576
+ * does not). Call these rather than cblas_sgemm directly. */
 
-/* Make OpenBLAS single-threaded (cheap when it already is). */
-void aimet_blas_single_thread(void);
+/* The openmp build of OpenBLAS sizes its team from the calling thread's OpenMP setting
+ * (omp_get_max_threads, e.g. set by the CLI's -j); begin sets it to 1 around our sgemm calls
+ * (inside an active parallel region OpenBLAS is single-threaded anyway) and returns the
+ * caller's value, which end restores. */
+int aimet_blas_begin(void);
+void aimet_blas_end(int saved);
 
 /* Row-major C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] for `batch` problems at uniform strides
  * (stride 0 shares an operand), then epilogue e (may be NULL) on every output; C is written,

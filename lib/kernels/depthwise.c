@@ -1,122 +1,127 @@
 /* depthwise.c: direct depthwise convolution, one (image, channel) plane per call. The input is
- * first copied into a zero-padded scratch split by column phase (column q*SW + p goes to phase
- * p), so every tap of every stride reads a contiguous row and the loop over output columns
- * vectorises with no bounds checks. 3x3 and 5x5 at horizontal stride 1 and 2 have unrolled
- * fast paths (MobileNet/PP-OCR layers); anything else takes the generic loop. */
+ * first copied into zero-padded scratch planes split by (row, column) phase of the stride:
+ * phase (pr, pc) holds padded rows i*SH + pr and columns q*SW + pc. In that layout every tap
+ * of every output reads phase plane t at a fixed offset from the output's position in a grid
+ * as wide as the phase rows (Wq), so each tap is one long contiguous multiply-add over the
+ * whole plane, whatever the stride or dilation; the extra columns are dropped at the end. */
 #include "aimet_kernels.h"
 
 #include <string.h>
 
-static int64_t pad_rows(const struct aimet_conv2d *g) { return (g->OH - 1) * g->SH + (g->KH - 1) * g->DH + 1; }
-static int64_t phase_cols(const struct aimet_conv2d *g) { return g->OW + ((g->KW - 1) * g->DW) / g->SW; }
+/* Output-grid floats per pass: the accumulator stays in L1 across all taps. */
+#define CHUNK 512
+
+struct dw_dims { int64_t Hq, Wq, tail, plane; };
+
+static void dw_dims(const struct aimet_conv2d *g, struct dw_dims *d)
+{
+	d->Hq = g->OH + ((g->KH - 1) * g->DH) / g->SH;
+	d->Wq = g->OW + ((g->KW - 1) * g->DW) / g->SW;
+	/* reads for the dropped columns of the last row run past the plane by at most this */
+	d->tail = ((g->KW - 1) * g->DW) / g->SW;
+	d->plane = d->Hq * d->Wq + d->tail;
+}
 
 size_t aimet_depthwise_scratch(const struct aimet_conv2d *g)
 {
-	return (size_t)(g->SW * pad_rows(g) * phase_cols(g));
-}
-
-/* Scratch phase p, row r, column q holds x[r - PH][q*SW + p - PW] (zero outside x). */
-static inline __attribute__((always_inline)) void pad_split(const struct aimet_conv2d *g,
-                                                          const float *restrict x, float *restrict s,
-                                                          int64_t Hp, int64_t Wq)
-{
-	const int64_t H = g->H, W = g->W, SW = g->SW;
-	for (int64_t p = 0; p < SW; p++)
-		for (int64_t r = 0; r < Hp; r++) {
-			float *restrict d = s + (p * Hp + r) * Wq;
-			int64_t ih = r - g->PH, base = p - g->PW, lo, hi;
-			if (ih < 0 || ih >= H) {
-				memset(d, 0, (size_t)Wq * sizeof(float));
-				continue;
-			}
-			lo = base >= 0 ? 0 : (-base + SW - 1) / SW;
-			hi = W - 1 - base < 0 ? 0 : (W - 1 - base) / SW + 1;
-			if (hi > Wq)
-				hi = Wq;
-			if (lo > hi)
-				lo = hi;
-			const float *restrict xr = x + ih * W + base;
-			memset(d, 0, (size_t)lo * sizeof(float));
-			if (SW == 1)
-				memcpy(d + lo, xr + lo, (size_t)(hi - lo) * sizeof(float));
-			else
-				for (int64_t q = lo; q < hi; q++)
-					d[q] = xr[q * SW];
-			memset(d + hi, 0, (size_t)(Wq - hi) * sizeof(float));
-		}
-}
-
-/* K x K taps, horizontal stride SWC, no dilation; K and SWC are constants after
- * inlining so the tap loops unroll and the column loop vectorises. */
-static inline __attribute__((always_inline)) void dw_fixed(const struct aimet_conv2d *g,
-                                                         const float *restrict s, int64_t Hp,
-                                                         int64_t Wq, const float *restrict w,
-                                                         float bias, float lo, float hi,
-                                                         float *restrict y, const int K,
-                                                         const int SWC)
-{
-	const int64_t OW = g->OW, plane = Hp * Wq;
-	float wt[25];
-	for (int t = 0; t < K * K; t++)
-		wt[t] = w[t];
-	for (int64_t oh = 0; oh < g->OH; oh++) {
-		const float *restrict b = s + oh * g->SH * Wq;
-		float *restrict yo = y + oh * OW;
-		for (int64_t ow = 0; ow < OW; ow++) {
-			float acc = 0;
-#pragma GCC unroll 5
-			for (int kh = 0; kh < K; kh++)
-#pragma GCC unroll 5
-				for (int kw = 0; kw < K; kw++)
-					acc += wt[kh * K + kw] * b[kh * Wq + (kw % SWC) * plane + kw / SWC + ow];
-			acc += bias;
-			acc = acc < lo ? lo : acc;
-			yo[ow] = acc > hi ? hi : acc;
-		}
-	}
-}
-
-static void dw_generic(const struct aimet_conv2d *g, const float *restrict s, int64_t Hp, int64_t Wq,
-                       const float *restrict w, float bias, float lo, float hi, float *restrict y)
-{
-	const int64_t OW = g->OW, plane = Hp * Wq;
-	for (int64_t oh = 0; oh < g->OH; oh++) {
-		float *restrict yo = y + oh * OW;
-		for (int64_t ow = 0; ow < OW; ow++)
-			yo[ow] = 0;
-		for (int64_t kh = 0; kh < g->KH; kh++)
-			for (int64_t kw = 0; kw < g->KW; kw++) {
-				int64_t off = kw * g->DW;
-				const float *restrict r = s + (off % g->SW) * plane +
-				                          (oh * g->SH + kh * g->DH) * Wq + off / g->SW;
-				const float wv = w[kh * g->KW + kw];
-				for (int64_t ow = 0; ow < OW; ow++)
-					yo[ow] += wv * r[ow];
-			}
-		for (int64_t ow = 0; ow < OW; ow++) {
-			float v = yo[ow] + bias;
-			v = v < lo ? lo : v;
-			yo[ow] = v > hi ? hi : v;
-		}
-	}
+	struct dw_dims d;
+	dw_dims(g, &d);
+	return (size_t)(g->SH * g->SW * d.plane + g->OH * d.Wq);
 }
 
 AIMET_KERNEL_CLONES
 void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const float *w,
                            float bias, float lo, float hi, float *y, float *scratch)
 {
-	const int64_t Hp = pad_rows(g), Wq = phase_cols(g);
-	pad_split(g, x, scratch, Hp, Wq);
-	if (g->KH == g->KW && g->DW == 1 && g->DH == 1 && (g->KH == 3 || g->KH == 5) && (g->SW == 1 || g->SW == 2)) {
-		if (g->KH == 3 && g->SW == 1)
-			dw_fixed(g, scratch, Hp, Wq, w, bias, lo, hi, y, 3, 1);
-		else if (g->KH == 3)
-			dw_fixed(g, scratch, Hp, Wq, w, bias, lo, hi, y, 3, 2);
-		else if (g->SW == 1)
-			dw_fixed(g, scratch, Hp, Wq, w, bias, lo, hi, y, 5, 1);
-		else
-			dw_fixed(g, scratch, Hp, Wq, w, bias, lo, hi, y, 5, 2);
-		return;
+	const int64_t H = g->H, W = g->W, SH = g->SH, SW = g->SW;
+	struct dw_dims d;
+	float *restrict acc;
+	int64_t total;
+	dw_dims(g, &d);
+	acc = scratch + SH * SW * d.plane;
+	total = g->OH * d.Wq;
+	for (int64_t pr = 0; pr < SH; pr++)
+		for (int64_t pc = 0; pc < SW; pc++) {
+			float *restrict ph = scratch + (pr * SW + pc) * d.plane;
+			/* columns q with 0 <= q*SW + pc - PW < W */
+			int64_t base = pc - g->PW;
+			int64_t qlo = base >= 0 ? 0 : (-base + SW - 1) / SW;
+			int64_t qhi = W - 1 - base < 0 ? 0 : (W - 1 - base) / SW + 1;
+			if (qhi > d.Wq)
+				qhi = d.Wq;
+			if (qlo > qhi)
+				qlo = qhi;
+			for (int64_t i = 0; i < d.Hq; i++) {
+				float *restrict r = ph + i * d.Wq;
+				int64_t ih = i * SH + pr - g->PH;
+				if (ih < 0 || ih >= H) {
+					for (int64_t q = 0; q < d.Wq; q++)
+						r[q] = 0;
+					continue;
+				}
+				const float *restrict xr = x + ih * W + base;
+				for (int64_t q = 0; q < qlo; q++)
+					r[q] = 0;
+				if (SW == 1)
+					for (int64_t q = qlo; q < qhi; q++)
+						r[q] = xr[q];
+				else if (SW == 2)  /* a constant stride vectorises as shuffles */
+					for (int64_t q = qlo; q < qhi; q++)
+						r[q] = xr[q * 2];
+				else
+					for (int64_t q = qlo; q < qhi; q++)
+						r[q] = xr[q * SW];
+				for (int64_t q = qhi; q < d.Wq; q++)
+					r[q] = 0;
+			}
+			for (int64_t q = 0; q < d.tail; q++)
+				ph[d.Hq * d.Wq + q] = 0;
+		}
+	for (int64_t f0 = 0; f0 < total; f0 += CHUNK) {
+		int64_t n = total - f0 < CHUNK ? total - f0 : CHUNK;
+		float *restrict a = acc + f0;
+		for (int64_t i = 0; i < n; i++)
+			a[i] = 0;
+		/* one pass per kernel row for the usual 3- and 5-wide kernels (fewer trips of the
+		 * accumulator through L1), one per tap otherwise */
+		for (int64_t kh = 0; kh < g->KH; kh++) {
+			const float *p[5];
+			const float *wr = w + kh * g->KW;
+			int64_t rh = kh * g->DH;
+			int grouped = g->KW == 3 || g->KW == 5;
+			for (int64_t kw = 0; kw < g->KW; kw++) {
+				int64_t rw = kw * g->DW;
+				const float *restrict pt = scratch + ((rh % SH) * SW + rw % SW) * d.plane +
+				                           (rh / SH) * d.Wq + rw / SW + f0;
+				if (grouped) {
+					p[kw] = pt;
+					continue;
+				}
+				const float wt = wr[kw];
+				for (int64_t i = 0; i < n; i++)
+					a[i] += wt * pt[i];
+			}
+			if (g->KW == 3) {
+				const float *restrict p0 = p[0], *restrict p1 = p[1], *restrict p2 = p[2];
+				const float w0 = wr[0], w1 = wr[1], w2 = wr[2];
+				for (int64_t i = 0; i < n; i++)
+					a[i] += w0 * p0[i] + w1 * p1[i] + w2 * p2[i];
+			} else if (g->KW == 5) {
+				const float *restrict p0 = p[0], *restrict p1 = p[1], *restrict p2 = p[2];
+				const float *restrict p3 = p[3], *restrict p4 = p[4];
+				const float w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3], w4 = wr[4];
+				for (int64_t i = 0; i < n; i++)
+					a[i] += w0 * p0[i] + w1 * p1[i] + w2 * p2[i] + w3 * p3[i] + w4 * p4[i];
+			}
+		}
 	}
-	dw_generic(g, scratch, Hp, Wq, w, bias, lo, hi, y);
+	for (int64_t oh = 0; oh < g->OH; oh++) {
+		const float *restrict a = acc + oh * d.Wq;
+		float *restrict yo = y + oh * g->OW;
+		for (int64_t ow = 0; ow < g->OW; ow++) {
+			float v = a[ow] + bias;
+			v = v < lo ? lo : v;
+			yo[ow] = v > hi ? hi : v;
+		}
+	}
 }

@@ -15,6 +15,7 @@ static inline float exp_approx(float x)
 {
 	float t, n, r, p, s1, s2;
 	int32_t ti, ni, n1, n2;
+	uint32_t b1, b2;
 	x = x < -104.0f ? -104.0f : x;    /* e^-104 rounds to 0 */
 	x = x > 88.72f ? 88.72f : x;
 	t = x * 1.44269504088896341f + 12582912.0f;   /* round(x / ln2) lands in the low bits */
@@ -32,10 +33,10 @@ static inline float exp_approx(float x)
 	p = p * r * r + r + 1.0f;
 	n1 = ni >> 1;
 	n2 = ni - n1;
-	n1 = (n1 + 127) << 23;
-	n2 = (n2 + 127) << 23;
-	memcpy(&s1, &n1, 4);
-	memcpy(&s2, &n2, 4);
+	b1 = (uint32_t)(n1 + 127) << 23;    /* unsigned: a NaN's garbage n must not be UB */
+	b2 = (uint32_t)(n2 + 127) << 23;
+	memcpy(&s1, &b1, 4);
+	memcpy(&s2, &b2, 4);
 	return p * s1 * s2;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 /* Least work (flops) worth a tile of its own: an sgemm call costs a few microseconds to set
@@ -51,7 +52,7 @@ void aimet_epilogue_apply(const struct aimet_epilogue *e, float *C, int64_t ldc,
 		case AIMET_EPI_COL: {
 			const float *restrict a = e->add + j0;
 			for (int64_t j = 0; j < n; j++)
-				c[j] += a[j];
+				c[j] += s * a[j];
 			break;
 		}
 		case AIMET_EPI_FULL: {
@@ -72,12 +73,20 @@ void aimet_epilogue_apply(const struct aimet_epilogue *e, float *C, int64_t ldc,
 	}
 }
 
-void aimet_blas_single_thread(void)
+int aimet_blas_begin(void)
 {
-	/* Inside an active OpenMP region OpenBLAS already runs on one thread; outside one
-	 * (our -j 1 path) it would otherwise start its own team. */
+	int saved = omp_get_max_threads();
+	if (saved != 1)
+		omp_set_num_threads(1);
 	if (openblas_get_num_threads() != 1)
 		openblas_set_num_threads(1);
+	return saved;
+}
+
+void aimet_blas_end(int saved)
+{
+	if (saved != omp_get_max_threads())
+		omp_set_num_threads(saved);
 }
 
 int aimet_kernel_threads(double flops, int64_t tasks, int threads)
@@ -108,7 +117,7 @@ void aimet_gemm_grid_make(struct aimet_gemm_grid *g, int64_t batch, int64_t M, i
 	 * matrix), in multiples of 16 floats, at least 64 wide; then the rows if needed. */
 	int64_t nt = want < ceil_div(N, 64) ? want : ceil_div(N, 64);
 	if (nt > 1) {
-		g->nb = round_up(ceil_div(N, nt), 16) + 1;
+		g->nb = round_up(ceil_div(N, nt), 16);
 		g->nt = ceil_div(N, g->nb);
 	}
 	int64_t mt = want / g->nt;
@@ -153,10 +162,10 @@ void aimet_sgemm_batch(int trans_a, int trans_b, int64_t batch, int64_t M, int64
 {
 	struct aimet_gemm_grid g;
 	int64_t tiles, tasks;
-	int nt;
+	int nt, saved;
 	if (batch <= 0 || M <= 0 || N <= 0)
 		return;
-	aimet_blas_single_thread();
+	saved = aimet_blas_begin();
 	aimet_gemm_grid_make(&g, batch, M, N, K);
 	tiles = g.mt * g.nt;
 	tasks = batch * tiles;
@@ -168,4 +177,5 @@ void aimet_sgemm_batch(int trans_a, int trans_b, int64_t batch, int64_t M, int64
 		aimet_sgemm_tile(&g, t % tiles, trans_a, trans_b, alpha, A + b * stride_a, lda,
 		                 B + b * stride_b, ldb, C + b * stride_c, ldc, e);
 	}
+	aimet_blas_end(saved);
 }

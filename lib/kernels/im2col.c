@@ -35,7 +35,7 @@ static inline __attribute__((always_inline)) void im2col_run(float *restrict r, 
 		r[i] = 0;
 }
 
-AIMET_KERNEL_CLONES __attribute__((optimize("no-tree-loop-distribute-patterns")))
+AIMET_KERNEL_CLONES
 void aimet_im2col_panel(const struct aimet_conv2d *g, const float *x, int64_t p0, int64_t np,
                         float *col)
 {

@@ -239,7 +239,7 @@ static int binary_infer(struct aimet_op_ctx *c, const struct binary *bd)
 	}
 	if (aimet_broadcast_shape(a->ndim, a->dims, b->ndim, b->dims, &nd, dims))
 		return aimet_error(c->ctx, AIMET_ERR_INVALID, "node '%s' (%s): shapes of '%s' and '%s' do not broadcast",
-		                   elt_name(c), c->node->op_type, c->node->inputs[0], c->node->inputs[1]);
+		                   elt_name(c), c->node->op_type, elt_input_name(c, 0), elt_input_name(c, 1));
 	if (bd->op == B_PRELU && (nd != a->ndim || memcmp(dims, a->dims, (size_t)nd * sizeof(dims[0]))))
 		return aimet_error(c->ctx, AIMET_ERR_INVALID, "node '%s' (PRelu): slope does not broadcast to the input's shape",
 		                   elt_name(c));
@@ -522,7 +522,7 @@ static int variadic_infer(struct aimet_op_ctx *c, const struct binary *bd)
 			memcpy(prev, dims, (size_t)nd * sizeof(dims[0]));
 		if (aimet_broadcast_shape(nd, prev, t->ndim, t->dims, &nd, dims))
 			return aimet_error(c->ctx, AIMET_ERR_INVALID, "node '%s' (%s): shape of '%s' does not broadcast",
-			                   elt_name(c), c->node->op_type, c->node->inputs[k]);
+			                   elt_name(c), c->node->op_type, elt_input_name(c, k));
 	}
 	aimet_tensor_set_shape(c->out[0], c->in[0]->dtype, nd, dims);
 	return AIMET_OK;

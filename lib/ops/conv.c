@@ -158,6 +158,15 @@ static int slot_count(const struct aimet_op_ctx *c)
 	return n < 1 ? 1 : n > MAX_SLOTS ? MAX_SLOTS : n;
 }
 
+/* The depthwise scratch holds the whole padded plane; refuse sizes that only absurd pads or
+ * dilations produce (the im2col path's workspace is bounded whatever they are). */
+static int dw_fits(const struct aimet_conv2d *v)
+{
+	double hq = (double)v->OH + (double)((v->KH - 1) * v->DH) / (double)v->SH;
+	double wq = (double)v->OW + (double)((v->KW - 1) * v->DW) / (double)v->SW;
+	return (double)v->SH * (double)v->SW * (hq * wq + wq) + (double)v->OH * wq < (double)(1 << 26);
+}
+
 /* Stride-1 convolutions with enough channels skip im2col: over an output grid as wide as the
  * padded input (Wp), tap (kh, kw) of every output pixel reads the padded input at a fixed
  * offset, so each tap is one GEMM straight on a padded copy of a few input rows (K = Cg),
@@ -170,6 +179,9 @@ static int taps_plan(const struct conv_geom *g, struct conv_state *s)
 	int64_t Wp = v->OW + (v->KW - 1) * v->DW, halo = (v->KH - 1) * v->DH, tail = (v->KW - 1) * v->DW;
 	int64_t budget = PANEL_BYTES / (int64_t)sizeof(float), R, items = g->N * g->G, want;
 	if (v->SH != 1 || v->SW != 1 || g->k_sz < 2 || g->Cg < TAPS_MIN_CG)
+		return 0;
+	/* huge pads or dilations (hostile or odd models): the bounded im2col panels instead */
+	if ((double)g->Cg * (double)(halo + 1) * (double)Wp > 16.0 * (double)budget)
 		return 0;
 	R = (budget - g->Cg * halo * Wp - tail) / ((g->Cg + g->Mg) * Wp);
 	if (R < 1)
@@ -207,7 +219,7 @@ static int conv_prepare(struct aimet_op_ctx *c)
 	for (int i = 0; i < g.a.nsp; i++)
 		if (g.a.k[i] != 1 || g.a.s[i] != 1 || g.pb[i] != 0 || g.out[i] != g.in[i])
 			unit = 0;
-	if (g.Cg == 1) {
+	if (g.Cg == 1 && dw_fits(&s->g2)) {
 		s->alg = ALG_DEPTHWISE;
 		s->slot_floats = aimet_depthwise_scratch(&s->g2);
 	} else if (unit) {
@@ -325,7 +337,7 @@ static void run_1x1(struct aimet_op_ctx *c, const struct conv_geom *g)
 	int64_t P = g->out_sz, items = g->N * g->G, tiles, tasks;
 	struct aimet_gemm_grid grid;
 	int nt;
-	aimet_blas_single_thread();
+	int saved = aimet_blas_begin();
 	aimet_gemm_grid_make(&grid, items, g->Mg, P, g->Cg);
 	tiles = grid.mt * grid.nt;
 	tasks = items * tiles;
@@ -342,6 +354,7 @@ static void run_1x1(struct aimet_op_ctx *c, const struct conv_geom *g)
 		aimet_sgemm_tile(&grid, t % tiles, 0, 0, 1.0f, w + grp * g->Mg * g->Cg, g->Cg,
 		                 x + (n * g->C + grp * g->Cg) * P, P, y + (n * g->M + grp * g->Mg) * P, P, &e);
 	}
+	aimet_blas_end(saved);
 }
 
 /* General: for each (image, group, panel of output pixels) build the im2col panel in this
@@ -356,7 +369,7 @@ static void run_im2col(struct aimet_op_ctx *c, const struct conv_geom *g, const 
 	int64_t panels = (P + np - 1) / np, tasks = g->N * g->G * panels;
 	int nt = aimet_kernel_threads(2.0 * (double)g->N * (double)g->M * (double)P * (double)K, tasks,
 	                              c->threads < s->slots ? c->threads : s->slots);
-	aimet_blas_single_thread();
+	int saved = aimet_blas_begin();
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
 	for (int64_t t = 0; t < tasks; t++) {
 		int64_t pi = t % panels, it = t / panels, n = it / g->G, grp = it % g->G;
@@ -372,6 +385,7 @@ static void run_im2col(struct aimet_op_ctx *c, const struct conv_geom *g, const 
 		aimet_sgemm_tile(&one, 0, 0, 0, 1.0f, w + grp * g->Mg * K, K, col, cnt,
 		                 y + (n * g->M + grp * g->Mg) * P + p0, P, &e);
 	}
+	aimet_blas_end(saved);
 }
 
 static void run_taps(struct aimet_op_ctx *c, const struct conv_geom *g, const struct conv_state *s)
@@ -393,7 +407,7 @@ static void run_taps(struct aimet_op_ctx *c, const struct conv_geom *g, const st
 			for (int64_t t = 0; t < ksz; t++)
 				wt[((grp * ksz + t) * Mg + mm) * Cg + ci] = w[(m * Cg + ci) * ksz + t];
 	}
-	aimet_blas_single_thread();
+	int saved = aimet_blas_begin();
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
 	for (int64_t task = 0; task < tasks; task++) {
 		int64_t rb = task % blocks, it = task / blocks, n = it / g->G, grp = it % g->G;
@@ -435,6 +449,7 @@ static void run_taps(struct aimet_op_ctx *c, const struct conv_geom *g, const st
 			}
 		}
 	}
+	aimet_blas_end(saved);
 }
 
 static void conv_run(struct aimet_op_ctx *c)

@@ -282,7 +282,7 @@ static void ct_run(struct aimet_op_ctx *c)
 	tasks = g.N * g.G * mblocks;
 	nt = aimet_kernel_threads(2.0 * (double)g.N * (double)g.M * (double)g.k_sz * (double)HW *
 	                          (double)g.Cg, tasks, c->threads < s->slots ? c->threads : s->slots);
-	aimet_blas_single_thread();
+	int saved = aimet_blas_begin();
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
 	for (int64_t t = 0; t < tasks; t++) {
 		int64_t mi = t % mblocks, it = t / mblocks, n = it / g.G, grp = it % g.G;
@@ -307,6 +307,7 @@ static void ct_run(struct aimet_op_ctx *c)
 		}
 		aimet_epilogue_apply(&e, yb, OHW, m0, mcnt, 0, OHW);
 	}
+	aimet_blas_end(saved);
 }
 
 const struct aimet_op aimet_op_ConvTranspose = {

@@ -150,6 +150,12 @@ static inline const char *elt_name(const struct aimet_op_ctx *c)
 	return c->node && c->node->name && c->node->name[0] ? c->node->name : "?";
 }
 
+/* The name of the node's input k for messages. */
+static inline const char *elt_input_name(const struct aimet_op_ctx *c, int k)
+{
+	return c->node && k < c->node->n_inputs && c->node->inputs[k] ? c->node->inputs[k] : "?";
+}
+
 /* Common infer checks: n_in within [lo, hi], the first `need` inputs present, n_out >= 1. */
 static inline int elt_check_io(struct aimet_op_ctx *c, int lo, int hi, int need, int max_out)
 {

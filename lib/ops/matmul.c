@@ -143,7 +143,7 @@ static void mm_run(struct aimet_op_ctx *c)
 		                  &e, c->threads);
 		return;
 	}
-	aimet_blas_single_thread();
+	int saved = aimet_blas_begin();
 	aimet_gemm_grid_make(&grid, g.batch, g.M, g.N, g.K);
 	tiles = grid.mt * grid.nt;
 	tasks = g.batch * tiles;
@@ -157,6 +157,7 @@ static void mm_run(struct aimet_op_ctx *c)
 		aimet_sgemm_tile(&grid, t % tiles, 0, 0, 1.0f, A + oa, lda, B + ob, ldb,
 		                 Y + b * g.M * g.N, g.N, &e);
 	}
+	aimet_blas_end(saved);
 }
 
 const struct aimet_op aimet_op_MatMul = {

@@ -180,8 +180,6 @@ static int sm_prepare(struct aimet_op_ctx *c)
 		if (aimet_mul_size((size_t)v.inner, 2 * sizeof(float) * (size_t)(c->threads > 0 ? c->threads : 1), &bytes))
 			return nn_fail(c, AIMET_ERR_NOMEM, "workspace size overflows");
 		c->workspace_size = bytes;
-		/* threads the workspace was sized for */
-		c->state = (void *)(intptr_t)(c->threads > 0 ? c->threads : 1);
 	}
 	return AIMET_OK;
 }
@@ -198,6 +196,8 @@ static void sm_run(struct aimet_op_ctx *c)
 	const float *xp = x->data;
 	float *yp = c->out[0]->data;
 	int64_t blk = v.len * v.inner;
+	if (blk == 0 || v.outer == 0)
+		return;
 	int nt = (double)v.outer * (double)blk >= 32768.0 ? c->threads : 1;
 	if (v.inner == 1) {
 		#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
@@ -205,7 +205,9 @@ static void sm_run(struct aimet_op_ctx *c)
 			sm_row(xp + o * blk, yp + o * blk, v.len, kind);
 		return;
 	}
-	int cap = (int)(intptr_t)c->state;
+	/* threads the workspace was sized for at prepare */
+	size_t per = (size_t)v.inner * 2 * sizeof(float);
+	int cap = (int)(c->workspace_size / per > 64 ? 64 : c->workspace_size / per);
 	if (cap < 1 || !c->workspace) {
 		sm_ref(c);
 		return;

@@ -334,39 +334,53 @@ static float *quantized_weight(struct bc *b, const struct bl *l, const struct ai
 	return out;
 }
 
-/* Activation between the BN-folded layer producing `x` and its reader; the pre-activation
- * tensor goes to *pre. */
+/* Kind of one activation node (ACT_NONE when p is not one). */
+static int act_kind(const struct aimet_graph *g, const struct aimet_node *p)
+{
+	double lo, hi;
+	if (!p || (p->domain && p->domain[0]))
+		return ACT_NONE;
+	if (!strcmp(p->op_type, "Relu"))
+		return ACT_RELU;
+	if (strcmp(p->op_type, "Clip"))
+		return ACT_NONE;
+	lo = aimet_node_attr_float(p, "min", -FLT_MAX);
+	hi = aimet_node_attr_float(p, "max", FLT_MAX);
+	for (int i = 1; i < p->n_inputs && i < 3; i++) {
+		const struct aimet_tensor *t;
+		if (!p->inputs[i][0])
+			continue;
+		if (!(t = aimet_graph_find_weight(g, p->inputs[i], NULL)) || aimet_tensor_numel(t) != 1)
+			return ACT_OTHER;
+		if (i == 1)
+			lo = aimet_tensor_get_f64(t, 0);
+		else
+			hi = aimet_tensor_get_f64(t, 0);
+	}
+	if (lo == 0 && hi >= FLT_MAX)
+		return ACT_RELU;
+	if (lo == 0 && hi == 6)
+		return ACT_RELU6;
+	return ACT_OTHER;
+}
+
+/* Activation between the BN-folded layer output and the reader of `x` (up to two nodes:
+ * exporters write ReLU6 as Relu then Clip); the pre-activation tensor goes to *pre. */
 static int input_act(const struct aimet_graph *g, const char *x, const char **pre)
 {
-	struct aimet_node *p = aimet_graph_producer(g, x, NULL, NULL);
+	int kind = ACT_NONE;
 	*pre = x;
-	if (!p)
-		return ACT_NONE;
-	if (!strcmp(p->op_type, "Relu")) {
+	for (int step = 0; step < 2; step++) {
+		struct aimet_node *p = aimet_graph_producer(g, *pre, NULL, NULL);
+		int k = act_kind(g, p);
+		if (k == ACT_NONE)
+			break;
+		if (k == ACT_OTHER)
+			return ACT_OTHER;
+		kind = kind == ACT_RELU6 || k == ACT_RELU6 ? ACT_RELU6 : ACT_RELU;
 		*pre = p->inputs[0];
-		return ACT_RELU;
 	}
-	if (!strcmp(p->op_type, "Clip")) {
-		double lo = aimet_node_attr_float(p, "min", -FLT_MAX), hi = aimet_node_attr_float(p, "max", FLT_MAX);
-		for (int i = 1; i < p->n_inputs && i < 3; i++) {
-			const struct aimet_tensor *t;
-			if (!p->inputs[i][0])
-				continue;
-			if (!(t = aimet_graph_find_weight(g, p->inputs[i], NULL)) || aimet_tensor_numel(t) != 1)
-				return ACT_OTHER;
-			if (i == 1)
-				lo = aimet_tensor_get_f64(t, 0);
-			else
-				hi = aimet_tensor_get_f64(t, 0);
-		}
-		*pre = p->inputs[0];
-		if (lo == 0 && hi >= FLT_MAX)
-			return ACT_RELU;
-		if (lo == 0 && hi == 6)
-			return ACT_RELU6;
-		return ACT_OTHER;
-	}
-	return ACT_NONE;
+	return kind;
 }
 
 /* Analytical correction of layer l into l->bias; 1 when no statistics were found. */

@@ -21,6 +21,7 @@ struct layer {
 	size_t n_out, n_in, groups, dim0, dim1, inner;
 	int next, prev;            /* chain links (layer indices), -1 when none */
 	struct aimet_node *act;    /* activation between this layer and `next`, or NULL */
+	struct aimet_node *act2;   /* a second one (Relu then Clip), or NULL */
 	int act_kind;
 	double *oscale;            /* accumulated divisor of each output channel */
 };
@@ -30,6 +31,7 @@ struct cle_state {
 	struct aimet_model *m;
 	struct aimet_cle_report *rep;
 	struct layer *L; size_t n_l;
+	int exact_only;            /* --keep-relu6: only function-preserving edits */
 };
 
 void aimet_cle_opts_init(struct aimet_cle_opts *o)
@@ -278,34 +280,47 @@ static int link_next(struct cle_state *s, size_t i, const struct aimet_cle_opts 
 {
 	struct aimet_graph *g = s->m->graph;
 	struct layer *l = &s->L[i];
-	struct aimet_node *c, *act = NULL;
+	struct aimet_node *c, *act = NULL, *act2 = NULL;
 	char why[400];
 	int kind = ACT_NONE, j;
-	const char *x = l->node->outputs[0];
+	const char *x = l->node->outputs[0], *in = x;
 	if (!(c = only_consumer(g, x, why, sizeof(why))))
 		return add_skip(s, l->node, "%s", why);
-	if (!strcmp(c->op_type, "Relu") || !strcmp(c->op_type, "PRelu") || !strcmp(c->op_type, "Clip")) {
+	/* up to two activations: exporters write ReLU6 as Relu followed by Clip(0, 6) */
+	for (int step = 0; step < 2; step++) {
+		int k;
+		if (strcmp(c->op_type, "Relu") && strcmp(c->op_type, "PRelu") && strcmp(c->op_type, "Clip"))
+			break;
 		if (c->domain && c->domain[0])
 			return add_skip(s, l->node, "followed by %s of domain '%s'", c->op_type, c->domain);
-		if (strcmp(c->inputs[0], x) || c->n_outputs != 1)
+		if (strcmp(c->inputs[0], in) || c->n_outputs != 1)
 			return add_skip(s, l->node, "followed by %s '%s' that it does not feed as input 0",
 			                c->op_type, node_label(c));
-		kind = !strcmp(c->op_type, "Relu") ? ACT_RELU : !strcmp(c->op_type, "PRelu") ? ACT_PRELU : -1;
-		if (kind < 0) {
+		k = !strcmp(c->op_type, "Relu") ? ACT_RELU : !strcmp(c->op_type, "PRelu") ? ACT_PRELU : -1;
+		if (k < 0) {
 			double lo, hi;
 			if (clip_bounds(g, c, &lo, &hi))
 				return add_skip(s, l->node, "followed by Clip '%s' with bounds that are not constant",
 				                node_label(c));
 			if (lo == 0 && hi >= FLT_MAX)
-				kind = ACT_RELU;
+				k = ACT_RELU;
 			else if (lo == 0 && hi == 6)
-				kind = ACT_RELU6;
+				k = ACT_RELU6;
 			else
 				return add_skip(s, l->node, "followed by Clip(%g, %g): scaling does not commute with it",
 				                lo, hi);
 		}
-		act = c;
-		if (!(c = only_consumer(g, act->outputs[0], why, sizeof(why))))
+		if (step == 0) {
+			kind = k;
+			act = c;
+		} else {
+			if (kind == ACT_PRELU || k == ACT_PRELU)
+				return add_skip(s, l->node, "PRelu combined with another activation");
+			kind = kind == ACT_RELU6 || k == ACT_RELU6 ? ACT_RELU6 : ACT_RELU;
+			act2 = c;
+		}
+		in = c->outputs[0];
+		if (!(c = only_consumer(g, in, why, sizeof(why))))
 			return add_skip(s, l->node, "%s", why);
 	}
 	if ((j = layer_of(s, c)) < 0) {
@@ -313,15 +328,16 @@ static int link_next(struct cle_state *s, size_t i, const struct aimet_cle_opts 
 			return add_skip(s, l->node, "next layer '%s' cannot be rescaled", node_label(c));
 		return add_skip(s, l->node, "feeds %s '%s', not a layer", c->op_type, node_label(c));
 	}
-	if (strcmp(c->inputs[0], act ? act->outputs[0] : x))
+	if (strcmp(c->inputs[0], in))
 		return add_skip(s, l->node, "feeds '%s' as its weight, not its input", node_label(c));
 	if (s->L[j].n_in != l->n_out)
 		return add_skip(s, l->node, "channel count differs from the input of '%s'", node_label(c));
 	if (kind == ACT_RELU6 && o->keep_relu6)
-		return add_skip(s, l->node, "Clip(0, 6) before '%s' kept (--keep-relu6): scaling would change the function",
+		return add_skip(s, l->node, "ReLU6 before '%s' kept (--keep-relu6): scaling would change the function",
 		                node_label(c));
 	l->next = j;
 	l->act = act;
+	l->act2 = act2;
 	l->act_kind = kind;
 	s->L[j].prev = (int)i;
 	return AIMET_OK;
@@ -341,6 +357,31 @@ static int clip_to_relu(struct aimet_node *n)
 		free(n->inputs[i]);
 	n->n_inputs = 1;
 	return AIMET_OK;
+}
+
+/* Make the activation(s) of l a single Relu: a lone Clip(0,6) becomes Relu; of a pair, the
+ * Clip goes and the Relu stays. */
+static int relu6_to_relu(struct aimet_ctx *ctx, struct aimet_graph *g, struct layer *l)
+{
+	struct aimet_node *clip = l->act2 && !strcmp(l->act2->op_type, "Clip") ? l->act2 :
+	                          !strcmp(l->act->op_type, "Clip") ? l->act : NULL;
+	struct aimet_node *other = clip == l->act ? l->act2 : l->act;
+	if (!clip)
+		return AIMET_OK;
+	if (!other)
+		return clip_to_relu(clip) ? aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory") : AIMET_OK;
+	for (size_t k = 0; k < g->n_nodes; k++)
+		if (g->nodes[k] == clip) {
+			int st = aimet_graph_remove_node(ctx, g, k, 0);
+			if (st)
+				return st;
+			l->act = other;
+			l->act2 = NULL;
+			if (!strcmp(other->op_type, "Clip") && clip_to_relu(other))
+				return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+			return AIMET_OK;
+		}
+	return aimet_error(ctx, AIMET_ERR_INVALID, "activation node vanished");
 }
 
 static int is_depthwise(const struct layer *l)
@@ -459,6 +500,33 @@ static int ensure_bias(struct cle_state *s, struct layer *l)
 	return AIMET_OK;
 }
 
+/* b1 -= c, b2 += sum_spatial(W2) . c, and the recorded beta follows b1. */
+static int apply_absorb(struct cle_state *s, struct layer *a, struct layer *b, const double *c,
+                        float *beta, const float *gamma, size_t n)
+{
+	float *ba = a->b->data, *bb = b->b->data;
+	const float *w = b->w->data;
+	double *acc = calloc(b->n_out, sizeof(double));
+	if (!acc)
+		return aimet_error(s->ctx, AIMET_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		ba[i] = (float)(ba[i] - c[i]);
+		beta[i] = (float)(beta[i] - c[i]);
+	}
+	for (size_t x = 0; x < b->dim0; x++)
+		for (size_t j = 0; j < b->dim1; j++) {
+			size_t oc, ic;
+			const float *p = w + (x * b->dim1 + j) * b->inner;
+			chan(b, x, j, &oc, &ic);
+			for (size_t k = 0; k < b->inner; k++)
+				acc[oc] += (double)p[k] * c[ic];
+		}
+	for (size_t o = 0; o < b->n_out; o++)
+		bb[o] = (float)(bb[o] + acc[o]);
+	free(acc);
+	return aimet_bn_meta_set(s->ctx, s->m, a->node->outputs[0], gamma, beta, n);
+}
+
 /* High-bias absorption over the link a -> b: returns how much was absorbed in *sum, *count. */
 static int absorb(struct cle_state *s, struct layer *a, struct layer *b, double *sum, int *count)
 {
@@ -473,15 +541,6 @@ static int absorb(struct cle_state *s, struct layer *a, struct layer *b, double 
 		free(beta);
 		return AIMET_OK;
 	}
-	if (a->act_kind == ACT_PRELU) {
-		st = add_skip(s, a->node, "high-bias absorption skipped: PRelu before '%s'", node_label(b->node));
-		goto out;
-	}
-	if (b->kind == K_CONVT || (b->kind == K_CONV && !conv_unpadded(b->node))) {
-		st = add_skip(s, a->node, "high-bias absorption skipped: '%s' pads its input or is a ConvTranspose",
-		              node_label(b->node));
-		goto out;
-	}
 	if (!(c = calloc(n, sizeof(double)))) {
 		st = aimet_error(s->ctx, AIMET_ERR_NOMEM, "out of memory");
 		goto out;
@@ -490,37 +549,28 @@ static int absorb(struct cle_state *s, struct layer *a, struct layer *b, double 
 		c[i] = a->act_kind == ACT_NONE ? beta[i] : fmax(0.0, (double)beta[i] - 3.0 * fabs(gamma[i]));
 		if (!isfinite(c[i]))
 			c[i] = 0;
-		if (c[i] != 0) {
-			*sum += c[i];
-			cnt++;
-		}
+		cnt += c[i] != 0;
 	}
-	*count += cnt;
-	if (cnt && !(st = ensure_bias(s, b))) {
-		float *ba = a->b->data, *bb = b->b->data;
-		const float *w = b->w->data;
-		double *acc = calloc(b->n_out, sizeof(double));
-		if (!acc) {
-			free(c);
-			st = aimet_error(s->ctx, AIMET_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			ba[i] = (float)(ba[i] - c[i]);
-			beta[i] = (float)(beta[i] - c[i]);
-		}
-		for (size_t x = 0; x < b->dim0; x++)
-			for (size_t j = 0; j < b->dim1; j++) {
-				size_t oc, ic;
-				const float *p = w + (x * b->dim1 + j) * b->inner;
-				chan(b, x, j, &oc, &ic);
-				for (size_t k = 0; k < b->inner; k++)
-					acc[oc] += (double)p[k] * c[ic];
-			}
-		for (size_t o = 0; o < b->n_out; o++)
-			bb[o] = (float)(bb[o] + acc[o]);
-		free(acc);
-		st = aimet_bn_meta_set(s->ctx, s->m, a->node->outputs[0], gamma, beta, n);
+	if (!cnt) {
+		free(c);
+		goto out;
+	}
+	if (a->act_kind == ACT_PRELU) {
+		st = add_skip(s, a->node, "high-bias absorption skipped: PRelu before '%s'", node_label(b->node));
+	} else if (s->exact_only && a->act_kind != ACT_NONE) {
+		/* through Relu the absorption only holds where x >= c: not exact */
+		st = add_skip(s, a->node, "high-bias absorption through Relu skipped (--keep-relu6 keeps the function)");
+	} else if (b->kind == K_CONVT || (b->kind == K_CONV && !conv_unpadded(b->node))) {
+		/* the padding of b would see 0 where the shifted input should be -c */
+		st = add_skip(s, a->node, "high-bias absorption skipped: '%s' pads its input or is a ConvTranspose",
+		              node_label(b->node));
+	} else {
+		for (size_t i = 0; i < n; i++)
+			*sum += c[i];
+		*count += cnt;
+		st = ensure_bias(s, b);
+		if (!st)
+			st = apply_absorb(s, a, b, c, beta, gamma, n);
 	}
 	free(c);
 out:
@@ -567,6 +617,7 @@ int aimet_cle(struct aimet_ctx *ctx, struct aimet_model *m, const struct aimet_c
 	memset(&s, 0, sizeof(s));
 	s.ctx = ctx;
 	s.m = m;
+	s.exact_only = o.keep_relu6;
 	if (report)
 		*report = NULL;
 	if (!(s.rep = calloc(1, sizeof(*s.rep))))
@@ -630,10 +681,8 @@ int aimet_cle(struct aimet_ctx *ctx, struct aimet_model *m, const struct aimet_c
 			for (int k = 0; k + 1 < x->n; k++) {
 				struct layer *l = &s.L[x->ly[k]];
 				if (l->act_kind == ACT_RELU6) {
-					if ((st = clip_to_relu(l->act))) {
-						st = aimet_error(ctx, st, "out of memory");
+					if ((st = relu6_to_relu(ctx, m->graph, l)))
 						goto out;
-					}
 					l->act_kind = ACT_RELU;
 					x->relu6 = 1;
 					replaced = 1;

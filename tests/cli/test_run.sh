@@ -50,6 +50,9 @@ out=$(aimet-run "$M/ppocr_cls.onnx" --data "$D/ocr/ocr_cls_u8.npy" --labels "$D/
 out=$(aimet-run "$M/fmnist_mlp.onnx" --data "$R/fmnist_mlp/input.npy" --bench 3)
 [[ $out =~ ^ms_median\ [0-9]+\.[0-9]{3}$ ]] && ok || bad "bench line: '$out'"
 
+aimet-run "$M/fmnist_resnet8.onnx" --data "$R/fmnist_resnet8/input.npy" --bench 2 --profile >"$T/out" 2>"$T/err"
+grep -qE '^Conv\+BN\+Relu +[0-9]+ ' "$T/err" && grep -qE '^total +[0-9]+ ' "$T/err" && ok || bad "profile: $(head -c 300 "$T/err")"
+
 # ONNX test cases
 if [ -d "$NODE/test_relu" ]; then
 	expect_eq "test-data pass" pass "$(aimet-run --test-data "$NODE/test_relu")"

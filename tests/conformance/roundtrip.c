@@ -161,7 +161,7 @@ static int resave(const char *in, const char *out, const char *ext_min)
 
 int main(int argc, char **argv)
 {
-	struct aimet_ctx *ctx = aimet_ctx_new();
+	struct aimet_ctx *ctx;
 	const char *shared = getenv("AIMET_SHARED");
 	char sm[4096], why[1024];
 	size_t n_models, n_testdata, pb_tensors = 0, pb_other = 0;
@@ -171,6 +171,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: roundtrip [roundtrip IN.onnx OUT.onnx [EXTERNAL_MIN_BYTES]]\n");
 		return 2;
 	}
+	ctx = aimet_ctx_new();
 	walk(TESTDATA, "model.onnx", NULL);
 	n_testdata = n_paths;
 	snprintf(sm, sizeof(sm), "%s/models", shared ? shared : "../shared");

@@ -10,14 +10,14 @@
 #include "aimet.h"
 #include "aimet_ops.h"
 
-static void *h_xmalloc(size_t n)
+static inline void *h_xmalloc(size_t n)
 {
 	void *p = calloc(1, n ? n : 1);
 	if (!p) { fprintf(stderr, "out of memory\n"); exit(2); }
 	return p;
 }
 
-static struct aimet_node *h_node(const char *op_type, int n_in, int n_out)
+static inline struct aimet_node *h_node(const char *op_type, int n_in, int n_out)
 {
 	struct aimet_node *n = h_xmalloc(sizeof(*n));
 	char buf[32];
@@ -32,7 +32,7 @@ static struct aimet_node *h_node(const char *op_type, int n_in, int n_out)
 	return n;
 }
 
-static struct aimet_attr *h_attr(struct aimet_node *n, const char *name, int type)
+static inline struct aimet_attr *h_attr(struct aimet_node *n, const char *name, int type)
 {
 	n->attrs = realloc(n->attrs, sizeof(*n->attrs) * (size_t)(n->n_attrs + 1));
 	struct aimet_attr *a = &n->attrs[n->n_attrs++];
@@ -41,21 +41,21 @@ static struct aimet_attr *h_attr(struct aimet_node *n, const char *name, int typ
 	a->type = type;
 	return a;
 }
-static void h_attr_int(struct aimet_node *n, const char *name, int64_t v) { h_attr(n, name, AIMET_ATTR_INT)->i = v; }
-static void h_attr_float(struct aimet_node *n, const char *name, float v) { h_attr(n, name, AIMET_ATTR_FLOAT)->f = v; }
-static void h_attr_str(struct aimet_node *n, const char *name, const char *v)
+static inline void h_attr_int(struct aimet_node *n, const char *name, int64_t v) { h_attr(n, name, AIMET_ATTR_INT)->i = v; }
+static inline void h_attr_float(struct aimet_node *n, const char *name, float v) { h_attr(n, name, AIMET_ATTR_FLOAT)->f = v; }
+static inline void h_attr_str(struct aimet_node *n, const char *name, const char *v)
 {
 	struct aimet_attr *a = h_attr(n, name, AIMET_ATTR_STRING);
 	a->s.data = strdup(v); a->s.len = strlen(v);
 }
-static void h_attr_ints(struct aimet_node *n, const char *name, int count, const int64_t *v)
+static inline void h_attr_ints(struct aimet_node *n, const char *name, int count, const int64_t *v)
 {
 	struct aimet_attr *a = h_attr(n, name, AIMET_ATTR_INTS);
 	a->ints = h_xmalloc(sizeof(int64_t) * (size_t)(count ? count : 1));
 	memcpy(a->ints, v, sizeof(int64_t) * (size_t)count);
 	a->n_ints = (size_t)count;
 }
-static void h_attr_floats(struct aimet_node *n, const char *name, int count, const float *v)
+static inline void h_attr_floats(struct aimet_node *n, const char *name, int count, const float *v)
 {
 	struct aimet_attr *a = h_attr(n, name, AIMET_ATTR_FLOATS);
 	a->floats = h_xmalloc(sizeof(float) * (size_t)(count ? count : 1));
@@ -64,15 +64,15 @@ static void h_attr_floats(struct aimet_node *n, const char *name, int count, con
 }
 
 /* Deterministic xorshift generator so every sweep is reproducible from its seed. */
-static uint32_t h_rand_u32(uint32_t *s) { *s ^= *s << 13; *s ^= *s >> 17; *s ^= *s << 5; return *s; }
-static float h_rand_uniform(uint32_t *s, float lo, float hi)
+static inline uint32_t h_rand_u32(uint32_t *s) { *s ^= *s << 13; *s ^= *s >> 17; *s ^= *s << 5; return *s; }
+static inline float h_rand_uniform(uint32_t *s, float lo, float hi)
 {
 	return lo + (hi - lo) * (float)(h_rand_u32(s) >> 8) / 16777216.0f;
 }
-static int h_rand_int(uint32_t *s, int lo, int hi) { return lo + (int)(h_rand_u32(s) % (uint32_t)(hi - lo + 1)); }
+static inline int h_rand_int(uint32_t *s, int lo, int hi) { return lo + (int)(h_rand_u32(s) % (uint32_t)(hi - lo + 1)); }
 
 /* A float32 tensor of the given shape filled uniformly in [lo, hi). */
-static struct aimet_tensor *h_tensor_rand(int ndim, const int64_t *dims, uint32_t *seed, float lo, float hi)
+static inline struct aimet_tensor *h_tensor_rand(int ndim, const int64_t *dims, uint32_t *seed, float lo, float hi)
 {
 	struct aimet_tensor *t = aimet_tensor_new(NULL, AIMET_FLOAT, ndim, dims);
 	if (!t || aimet_tensor_alloc(NULL, t)) { fprintf(stderr, "out of memory\n"); exit(2); }
@@ -82,7 +82,7 @@ static struct aimet_tensor *h_tensor_rand(int ndim, const int64_t *dims, uint32_
 	return t;
 }
 /* A tensor of any dtype from values given as int64 (for shapes, axes, indices). */
-static struct aimet_tensor *h_tensor_i64(int ndim, const int64_t *dims, const int64_t *vals)
+static inline struct aimet_tensor *h_tensor_i64(int ndim, const int64_t *dims, const int64_t *vals)
 {
 	struct aimet_tensor *t = aimet_tensor_new(NULL, AIMET_INT64, ndim, dims);
 	if (!t || aimet_tensor_alloc(NULL, t)) { fprintf(stderr, "out of memory\n"); exit(2); }
@@ -93,7 +93,7 @@ static struct aimet_tensor *h_tensor_i64(int ndim, const int64_t *dims, const in
 /* Run `op` on node n: infer shapes, allocate outputs, prepare, then the fast kernel
  * (use_ref = 0) or the reference kernel (use_ref = 1). Outputs are new tensors in out[];
  * returns the status of infer/prepare (message in ctx). */
-static int h_run(struct aimet_ctx *ctx, const struct aimet_op *op, const struct aimet_node *n,
+static inline int h_run(struct aimet_ctx *ctx, const struct aimet_op *op, const struct aimet_node *n,
                  int64_t opset, int n_in, struct aimet_tensor **in, int n_out,
                  struct aimet_tensor **out, int use_ref, int threads)
 {
@@ -125,7 +125,7 @@ static int h_run(struct aimet_ctx *ctx, const struct aimet_op *op, const struct 
 }
 
 /* Largest |a-b| relative to the largest |b| (1 if shapes differ). */
-static double h_max_rel_err(const struct aimet_tensor *a, const struct aimet_tensor *b)
+static inline double h_max_rel_err(const struct aimet_tensor *a, const struct aimet_tensor *b)
 {
 	int64_t n = aimet_tensor_numel(b);
 	double maxabs = 0, maxerr = 0;

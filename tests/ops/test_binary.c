@@ -569,7 +569,7 @@ static void clip_cases(void)
 static void errors(void)
 {
 	int64_t d23[2] = {2, 3}, d4[1] = {4}, d2[1] = {2}, d3[1] = {3};
-	double v[6] = {0};
+	double v[12] = {0};
 	struct aimet_tensor *a = tensor_of(AIMET_FLOAT, 2, d23, v), *b = tensor_of(AIMET_FLOAT, 1, d4, v);
 	struct aimet_tensor *ai = tensor_of(AIMET_INT32, 2, d23, v), *bl = tensor_of(AIMET_BOOL, 2, d23, v);
 	struct aimet_tensor *s2 = tensor_of(AIMET_FLOAT, 1, d2, v), *s3 = tensor_of(AIMET_FLOAT, 1, d3, v);

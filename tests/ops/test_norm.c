@@ -354,6 +354,45 @@ static void depth_space(struct aimet_ctx *ctx)
 	aimet_tensor_free(x);
 }
 
+/* Random attributes and shapes for every op here: refuse or run; never a crash. */
+static void hostile(struct aimet_ctx *ctx)
+{
+	static const char *ops[] = {"BatchNormalization", "LayerNormalization", "InstanceNormalization", "LRN",
+	                            "Softmax", "LogSoftmax", "Hardmax", "DepthToSpace", "SpaceToDepth"};
+	static const int64_t iv[] = {-3, -1, 0, 1, 2, 3, 5, INT32_MAX, INT64_MAX, INT64_MIN};
+	uint32_t seed = 4711;
+	int accepted = 0;
+	for (int it = 0; it < 900; it++) {
+		const char *name = ops[it % 9];
+		int rank = h_rand_int(&seed, 0, 5), n_in = h_rand_int(&seed, 1, 5);
+		int64_t d[5], pd[5];
+		for (int i = 0; i < rank; i++) d[i] = h_rand_int(&seed, 0, 4);
+		int prank = h_rand_int(&seed, 0, 2);
+		for (int i = 0; i < prank; i++) pd[i] = h_rand_int(&seed, 0, 1) && rank > 1 ? d[1] : h_rand_int(&seed, 0, 4);
+		struct aimet_tensor *x = h_tensor_rand(rank, d, &seed, -2, 2), *p[4];
+		for (int i = 0; i < 4; i++) p[i] = h_tensor_rand(prank, pd, &seed, -1, 1);
+		struct aimet_node *n = h_node(name, n_in, h_rand_int(&seed, 1, 3));
+		h_attr_int(n, "axis", iv[h_rand_int(&seed, 0, 9)]);
+		if (h_rand_int(&seed, 0, 1)) h_attr_int(n, "size", iv[h_rand_int(&seed, 0, 9)]);
+		if (h_rand_int(&seed, 0, 1)) h_attr_int(n, "blocksize", iv[h_rand_int(&seed, 0, 9)]);
+		if (h_rand_int(&seed, 0, 1)) h_attr_float(n, "epsilon", (float[]){-1, 0, NAN, INFINITY, 1e-5f}[h_rand_int(&seed, 0, 4)]);
+		if (h_rand_int(&seed, 0, 1)) h_attr_int(n, "training_mode", 1);
+		if (h_rand_int(&seed, 0, 1)) h_attr_int(n, "spatial", 0);
+		if (h_rand_int(&seed, 0, 3) == 0) h_attr_str(n, "mode", "CRD");
+		if (h_rand_int(&seed, 0, 3) == 0) h_attr_int(n, "stash_type", h_rand_int(&seed, 0, 12));
+		if (it % 13 == 0) x->dtype = AIMET_INT32;
+		struct aimet_tensor *in[5] = {x, p[0], p[1], p[2], p[3]};
+		int st = nc_try(ctx, aimet_op_find("", name), n, (int[]){7, 9, 11, 13, 15, 17}[h_rand_int(&seed, 0, 5)],
+		                n_in, in, n->n_outputs);
+		accepted += st == 0;
+		x->dtype = AIMET_FLOAT;
+		aimet_tensor_free(x);
+		for (int i = 0; i < 4; i++) aimet_tensor_free(p[i]);
+		aimet_node_free(n);
+	}
+	CHECK(accepted > 40 && accepted < 860, "hostile norm sweep accepted %d of 900", accepted);
+}
+
 int main(void)
 {
 	struct aimet_ctx *ctx = aimet_ctx_new();
@@ -363,6 +402,7 @@ int main(void)
 	instnorm_lrn(ctx);
 	softmax(ctx);
 	depth_space(ctx);
+	hostile(ctx);
 	ran += nc_run_all("test_batchnorm_*", "BatchNormalization");
 	ran += nc_run_all("test_layer_normalization_*", "LayerNormalization");
 	ran += nc_run_all("test_instancenorm_*", "InstanceNormalization");

@@ -250,6 +250,44 @@ static void errors(struct aimet_ctx *ctx)
 	aimet_tensor_free(f8);
 }
 
+/* Random shapes, axes, block sizes, dtypes and scale values (0, NaN, inf): refuse or run. */
+static void hostile(struct aimet_ctx *ctx)
+{
+	static const int types[] = {AIMET_UINT8, AIMET_INT8, AIMET_UINT16, AIMET_INT16, AIMET_UINT4,
+	                            AIMET_INT4, AIMET_INT32, AIMET_FLOAT, AIMET_FLOAT16, AIMET_INT64};
+	static const float sv[] = {0, -1, 1, 0.01f, 1e-30f, 1e30f, INFINITY, NAN};
+	uint32_t seed = 2024;
+	int accepted = 0;
+	for (int it = 0; it < 800; it++) {
+		int rank = h_rand_int(&seed, 0, 3), srank = h_rand_int(&seed, 0, 3), q = it & 1;
+		int64_t d[3], sd[3];
+		for (int i = 0; i < rank; i++) d[i] = h_rand_int(&seed, 0, 4);
+		for (int i = 0; i < srank; i++) sd[i] = h_rand_int(&seed, 0, 2) ? (i < rank ? d[i] : 1) : h_rand_int(&seed, 0, 4);
+		struct aimet_tensor *x = h_tensor_rand(rank, d, &seed, -1000, 1000);
+		struct aimet_tensor *s = h_tensor_rand(srank, sd, &seed, 0, 1);
+		struct aimet_tensor *z = aimet_tensor_new(NULL, types[h_rand_int(&seed, 0, 9)], srank, sd);
+		aimet_tensor_alloc(NULL, z);
+		for (int64_t i = 0; i < aimet_tensor_numel(s); i++)
+			((float *)s->data)[i] = sv[h_rand_int(&seed, 0, 7)];
+		if (!q) {
+			/* integer input for DequantizeLinear: reinterpret the float bytes as some type */
+			x->dtype = types[h_rand_int(&seed, 0, 9)];
+			if (aimet_dtype_size(x->dtype) > 4) x->dtype = AIMET_INT32;
+		}
+		struct aimet_node *n = h_node(q ? "QuantizeLinear" : "DequantizeLinear", 3, 1);
+		if (h_rand_int(&seed, 0, 1)) h_attr_int(n, "axis", h_rand_int(&seed, -4, 4));
+		if (h_rand_int(&seed, 0, 2) == 0) h_attr_int(n, "block_size", h_rand_int(&seed, -1, 3));
+		if (h_rand_int(&seed, 0, 3) == 0) h_attr_int(n, "output_dtype", types[h_rand_int(&seed, 0, 9)]);
+		struct aimet_tensor *in[3] = {x, s, h_rand_int(&seed, 0, 2) ? z : NULL};
+		int st = nc_try(ctx, aimet_op_find("", n->op_type), n, (int[]){10, 13, 19, 21}[it / 2 % 4], 3, in, 1);
+		accepted += st == 0;
+		x->dtype = AIMET_FLOAT;
+		aimet_tensor_free(x); aimet_tensor_free(s); aimet_tensor_free(z);
+		aimet_node_free(n);
+	}
+	CHECK(accepted > 40 && accepted < 760, "hostile qdq sweep accepted %d of 800", accepted);
+}
+
 int main(void)
 {
 	struct aimet_ctx *ctx = aimet_ctx_new();
@@ -257,6 +295,7 @@ int main(void)
 	hand(ctx);
 	sweep(ctx);
 	errors(ctx);
+	hostile(ctx);
 	ran += nc_run_all("test_quantizelinear*", "QuantizeLinear");
 	ran += nc_run_all("test_dequantizelinear*", "DequantizeLinear");
 	printf("node cases run: %d\n", ran);

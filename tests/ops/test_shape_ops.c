@@ -735,6 +735,75 @@ static void sweep_extras(struct aimet_ctx *ctx)
 	}
 }
 
+/* Hostile nodes: random attributes and integer inputs (INT64_MIN/MAX included) on every op
+ * of this family. Each run must end in success or a clean status, never a crash (run this
+ * suite under ASan/UBSan to see the difference). */
+static int64_t wild(void)
+{
+	static const int64_t v[] = {INT64_MIN, INT64_MAX, -1, 0, 1, 2, 3, -2, -9, 7, 1LL << 40};
+	return v[h_rand_u32(&seed) % (sizeof v / sizeof v[0])];
+}
+
+static void fuzz(struct aimet_ctx *ctx)
+{
+	static const char *ops[] = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose",
+	                            "Slice", "Concat", "Split", "Gather", "GatherElements", "GatherND",
+	                            "Expand", "Pad", "Tile", "ConstantOfShape", "Shape", "Size",
+	                            "Range", "NonZero", "Trilu", "EyeLike", "OneHot", "ScatterElements",
+	                            "ScatterND", "CumSum", "ReduceSum", "ReduceMean", "ReduceLogSumExp",
+	                            "ArgMax", "TopK"};
+	static const char *attrs[] = {"axis", "axes", "perm", "starts", "ends", "split", "pads",
+	                              "keepdims", "k", "num_outputs", "allowzero", "batch_dims",
+	                              "start", "end", "upper", "select_last_index", "value", "shape"};
+	static const char *modes[] = {"constant", "reflect", "edge", "wrap", "bogus"};
+	int ok = 1;
+	for (int it = 0; it < 3000; it++) {
+		const char *opn = ops[h_rand_u32(&seed) % (sizeof ops / sizeof ops[0])];
+		const struct aimet_op *op = aimet_op_find("", opn);
+		int n_in = h_rand_int(&seed, 1, 5), n_out = h_rand_int(&seed, 1, 3), nd = h_rand_int(&seed, 0, 4);
+		int64_t opset = h_rand_int(&seed, 1, 21), d[8];
+		struct aimet_tensor *in[5] = {0}, *out[3] = {0};
+		struct aimet_node *n = h_node(opn, n_in, n_out);
+		rand_dims(nd, d, 0, 4);
+		in[0] = trand(h_rand_u32(&seed) % 3 ? AIMET_FLOAT : AIMET_INT64, nd, d);
+		for (int i = 1; i < n_in; i++) {
+			int cnt = h_rand_int(&seed, 0, 5);
+			int64_t v[5];
+			for (int j = 0; j < cnt; j++)
+				v[j] = wild();
+			in[i] = h_rand_u32(&seed) % 5 ? ti64(cnt, v) : NULL;
+			if (in[i] && h_rand_u32(&seed) % 4 == 0)
+				in[i]->dtype = AIMET_INT32, in[i]->nbytes = (size_t)cnt * 4;
+		}
+		for (int a = h_rand_int(&seed, 0, 4); a > 0; a--) {
+			const char *an = attrs[h_rand_u32(&seed) % (sizeof attrs / sizeof attrs[0])];
+			int64_t v[5];
+			int cnt = h_rand_int(&seed, 0, 5);
+			for (int j = 0; j < cnt; j++)
+				v[j] = wild();
+			if (h_rand_u32(&seed) % 2)
+				h_attr_int(n, an, wild());
+			else
+				h_attr_ints(n, an, cnt, v);
+		}
+		if (h_rand_u32(&seed) % 4 == 0)
+			h_attr_str(n, "mode", modes[h_rand_u32(&seed) % 5]);
+		for (int v = 0; v < 2; v++) {
+			int st = h_run(ctx, op, n, opset, n_in, in, n_out, out, v, 2);
+			ok &= st == 0 || st == AIMET_ERR_INVALID || st == AIMET_ERR_UNSUPPORTED ||
+			      st == AIMET_ERR_NOMEM;
+			for (int i = 0; i < n_out; i++) {
+				aimet_tensor_free(out[i]);
+				out[i] = NULL;
+			}
+		}
+		for (int i = 0; i < 5; i++)
+			aimet_tensor_free(in[i]);
+		aimet_node_free(n);
+	}
+	CHECK(ok, "a hostile node returned an unexpected status");
+}
+
 /* ---- infer errors ---- */
 
 static void errors(struct aimet_ctx *ctx)
@@ -942,6 +1011,7 @@ int main(void)
 	sweep_expand_tile(ctx);
 	sweep_pad(ctx);
 	sweep_extras(ctx);
+	fuzz(ctx);
 	errors(ctx);
 	gather_runtime_range(ctx);
 	aimet_ctx_free(ctx);

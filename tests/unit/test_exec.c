@@ -560,6 +560,24 @@ static void test_errors(struct aimet_ctx *ctx)
 	CHECK(aimet_plan_new(ctx, m, &opts, &p) != 0, "twice produced / missing output accepted");
 	aimet_model_free(m);
 
+	/* no outputs; no opset for the default domain; an opset from the future */
+	m = mk_model();
+	mk_io(&m->graph->inputs, &m->graph->n_inputs, "x", AIMET_FLOAT, 1, d);
+	mk_node(m->graph, "Relu", "r1", "x", "y");
+	CHECK(aimet_plan_new(ctx, m, &opts, &p) == AIMET_ERR_FORMAT && strstr(aimet_errmsg(ctx), "no outputs"),
+	      "no outputs: %s", aimet_errmsg(ctx));
+	mk_io(&m->graph->outputs, &m->graph->n_outputs, "y", AIMET_FLOAT, -1, NULL);
+	m->opsets[0].version = 0;
+	CHECK(aimet_plan_new(ctx, m, &opts, &p) == AIMET_ERR_FORMAT, "opset 0 accepted");
+	m->opsets[0].version = 99999;
+	CHECK(aimet_plan_new(ctx, m, &opts, &p) == AIMET_ERR_UNSUPPORTED && strstr(aimet_errmsg(ctx), "99999"),
+	      "opset 99999: %s", aimet_errmsg(ctx));
+	m->n_opsets = 0;
+	CHECK(aimet_plan_new(ctx, m, &opts, &p) == AIMET_ERR_FORMAT && strstr(aimet_errmsg(ctx), "no opset"),
+	      "no opset: %s", aimet_errmsg(ctx));
+	m->n_opsets = 1;
+	aimet_model_free(m);
+
 	/* input checks: dtype, rank, fixed dims; a plan with no input shapes and a static decl */
 	m = mk_model();
 	mk_io(&m->graph->inputs, &m->graph->n_inputs, "x", AIMET_FLOAT, 1, d);

@@ -681,7 +681,7 @@ static void test_hostile(void)
 {
 	struct aimet_model *m = build_model(), *r = NULL;
 	uint8_t *buf, *c;
-	size_t len, fails = 0, msg_ok = 0;
+	size_t len, fails = 0, msg_ok = 0, loaded = 0, bad_corrupt = 0;
 	unsigned seed = 12345;
 	int rc = aimet_model_serialize(ctx, m, &buf, &len);
 	CHECK(rc == 0, "serialize");
@@ -713,17 +713,25 @@ static void test_hostile(void)
 			c[(seed >> 8) % len] = (uint8_t)(seed >> 20);
 		}
 		if (aimet_model_load_buffer(ctx, c, len, NULL, &r) == 0) {
-			uint8_t *b2;
+			uint8_t *b2 = NULL;
 			size_t l2;
-			/* whatever loads must also save */
-			if (aimet_model_serialize(ctx, r, &b2, &l2) == 0)
-				free(b2);
+			struct aimet_model *r2 = NULL;
+			/* whatever loads also saves, and reloads as the same IR */
+			int ok = aimet_model_serialize(ctx, r, &b2, &l2) == 0 &&
+			         aimet_model_load_buffer(ctx, b2, l2, NULL, &r2) == 0 &&
+			         aimet_model_equal(r, r2, NULL, 0);
+			if (!ok)
+				bad_corrupt++;
+			loaded++;
+			free(b2);
+			aimet_model_free(r2);
 		}
 		aimet_model_free(r);
 		r = NULL;
 	}
 	free(c);
-	CHECK(1, "corruption survived");
+	CHECK(bad_corrupt == 0, "%zu of %zu corrupt-but-loadable models did not round-trip", bad_corrupt, loaded);
+	fprintf(stderr, "corruption: %zu of 3000 variants loaded\n", loaded);
 	/* not a model at all */
 	CHECK(aimet_model_load_buffer(ctx, "hello world, not protobuf", 25, NULL, &r) == AIMET_ERR_FORMAT,
 	      "text refused");
@@ -870,11 +878,11 @@ static void test_shared_speed(void)
 	double s;
 	int kind = 0;
 	snprintf(p, sizeof(p), "%s/models/ppocr_rec.onnx", shared ? shared : "../shared");
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0);   /* CPU time: robust on a busy machine */
 	CHECK(aimet_model_load(ctx, p, &m) == 0, "ppocr_rec: %s", aimet_errmsg(ctx));
-	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t1);
 	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
-	fprintf(stderr, "ppocr_rec loaded in %.3f s\n", s);
+	fprintf(stderr, "ppocr_rec loaded in %.3f s of CPU\n", s);
 	CHECK(s < 1.0, "ppocr_rec load took %.3f s", s);
 	if (m) {
 		size_t convs = 0, found = 0;

@@ -433,6 +433,15 @@ def big_cases(d):
 
 
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == '--ext-model':
+        # --ext-model OUT.onnx NBYTES COPIES: COPIES float tensors of NBYTES each, all naming
+        # the first NBYTES of 'big.bin' beside the model
+        n, k = int(sys.argv[3]) // 4, int(sys.argv[4])
+        inits = [tensor('E%d' % i, [n], ext=[('location', 'big.bin'), ('offset', '0'), ('length', str(4 * n))])
+                 for i in range(k)]
+        with open(sys.argv[2], 'wb') as f:
+            f.write(base_model(inits=[tensor('W', [4, 3], raw=W), tensor('B', [3], raw=B)] + inits))
+        return
     if len(sys.argv) == 3 and sys.argv[1] == '--big':
         big_cases(sys.argv[2])
         return

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# test_biascorr.sh: aimet-biascorr from the shell — help and man page, empirical and analytical
+# correction with the report, layer selection, quantization options, errors and atomic output.
+. "$(dirname "$0")/lib.sh"
+M=$AIMET_SHARED/models D=$AIMET_SHARED/data
+if [ ! -x "$AIMET_BIN/aimet-biascorr" ]; then echo "FAIL no $AIMET_BIN/aimet-biascorr"; echo "0 passed, 1 failed"; exit 1; fi
+CAL="--data $D/fmnist_calib_x.npy --samples 64"
+
+aimet-biascorr --help >"$T/help" 2>"$T/err"
+expect_eq "help exit" 0 $?
+expect_eq "help stderr" "" "$(cat "$T/err")"
+for opt in $(grep -oE -- '--[a-z][a-z-]*' "$T/help" | sort -u); do
+	grep -q -- "${opt//-/\\\\-}" "$AIMET_ROOT/man/man1/aimet-biascorr.1" || bad "man page lacks $opt"
+done
+ok
+
+# empirical on the MLP: three Gemm layers, shift cut, one summary line
+aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/mlp.onnx" --report "$T/r.json" >"$T/out" 2>"$T/err"
+expect_eq "empirical exit" 0 $?
+expect_eq "empirical stdout" "" "$(cat "$T/out")"
+expect_eq "layers in report" 3 "$(grep -c '"method": "empirical"' "$T/r.json")"
+awk -F': ' '/shift_before/ {b=$2+0} /shift_after/ {a=$2+0; if (!(a < b / 2)) bad=1} END {exit bad}' "$T/r.json" \
+	&& ok || bad "shift not cut by half: $(cat "$T/r.json")"
+aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/mlp2.onnx" 2>"$T/err"
+grep -q "^aimet-biascorr: 3 layers corrected (0 analytical), mean output shift" "$T/err" && ok || bad "summary: $(cat "$T/err")"
+cmp -s "$T/mlp.onnx" "$T/mlp2.onnx" && ok || bad "two runs differ"
+expect_ok "-j 2" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/mlp3.onnx" -j 2 -q
+cmp -s "$T/mlp.onnx" "$T/mlp3.onnx" && ok || bad "-j 1 and -j 2 differ"
+expect_ok "W4 per-channel" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/w4.onnx" --param-bw 4 --per-channel --scheme tf -q
+cmp -s "$T/mlp.onnx" "$T/w4.onnx" && bad "the quantization options changed nothing" || ok
+expect_ok "encodings" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/e.onnx" --encodings "$T/e.encodings" -q
+grep -q '"param_encodings"' "$T/e.encodings" && ok || bad "no encodings written"
+
+# layer selection
+expect_ok "layers" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/l.onnx" --layers /l2/Gemm --report "$T/l.json" -q
+expect_eq "one layer" 1 "$(grep -c '"layer": "/l2/Gemm"' "$T/l.json")"
+expect_ok "skip-layers" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/s.onnx" --skip-layers /l2/Gemm,/l3/Gemm --report "$T/s.json" -q
+expect_eq "skipped two" 1 "$(grep -c '"method"' "$T/s.json")"
+
+# analytical, data-free: the layers after a folded batch norm
+aimet-biascorr "$M/fmnist_mbv2.onnx" --analytical -o "$T/an.onnx" --report "$T/an.json" 2>"$T/err"
+expect_eq "analytical exit" 0 $?
+grep -q '"method": "analytical"' "$T/an.json" && ok || bad "analytical report: $(head -c 300 "$T/an.json")"
+grep -q '"method": "empirical"' "$T/an.json" && bad "empirical layers without data" || ok
+
+# errors: one line, exit code, no output left behind
+expect_fail "no model" 2 "" aimet-biascorr $CAL -o "$T/x.onnx"
+expect_fail "no -o" 2 "" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL
+expect_fail "no data" 2 "$T/x.onnx" aimet-biascorr "$M/fmnist_mlp.onnx" -o "$T/x.onnx"
+expect_fail "bad bitwidth" 2 "$T/x.onnx" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/x.onnx" --param-bw 3
+expect_fail "bad scheme" 2 "$T/x.onnx" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/x.onnx" --scheme nope
+expect_fail "freeze-params" 2 "$T/x.onnx" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/x.onnx" --freeze-params x
+expect_fail "missing data" 1 "$T/x.onnx" aimet-biascorr "$M/fmnist_mlp.onnx" --data "$T/none.npy" -o "$T/x.onnx"
+expect_fail "data of the wrong shape" 1 "$T/x.onnx" aimet-biascorr "$M/ppocr_cls.onnx" $CAL -o "$T/x.onnx"
+expect_fail "unknown layer" 1 "$T/x.onnx" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/x.onnx" --layers nope
+expect_fail "missing model" 1 "$T/x.onnx" aimet-biascorr "$T/none.onnx" $CAL -o "$T/x.onnx"
+expect_fail "unwritable output" 1 "" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/nodir/x.onnx"
+expect_fail "unwritable report" 1 "$T/x.onnx" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/x.onnx" --report "$T/nodir/r.json"
+ls -a "$T" | grep -q '\.tmp' && bad "temporary files left: $(ls -a "$T")" || ok
+finish

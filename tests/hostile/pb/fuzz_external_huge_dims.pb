@@ -1,0 +1,3 @@
+BXj
+locatiof/etc/passwdpÿÿÿÿÿÿÿj
+locatiof/etc/passwdp
