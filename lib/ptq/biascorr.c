@@ -418,12 +418,13 @@ static int analytical(struct bc *b, struct bl *l)
 				e += (double)wq[base + k] - ((const float *)w->data)[base + k];
 			corr[oc] += e * ex[ic];
 		}
-	l->before = 0;
+	double predicted = 0;
 	for (size_t o = 0; o < l->n_out; o++) {
 		((float *)l->bias->data)[o] = (float)(((float *)l->bias->data)[o] - corr[o]);
-		l->before += fabs(corr[o]);
+		predicted += fabs(corr[o]);
 	}
-	l->before /= (double)l->n_out;
+	if (!b->plan)   /* data-free: the predicted shift is all we know */
+		l->before = predicted / (double)l->n_out;
 	l->analytical = 1;
 	free(gamma), free(beta), free(ex), free(corr), free(wq);
 	return 0;

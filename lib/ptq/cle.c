@@ -605,7 +605,7 @@ int aimet_cle(struct aimet_ctx *ctx, struct aimet_model *m, const struct aimet_c
 	struct aimet_cle_opts o;
 	struct cle_state s;
 	struct set *sets = NULL;
-	size_t n_sets = 0, maxc = 1, *order = NULL;
+	size_t n_sets = 0, maxc = 1;
 	double *r1 = NULL, *r2 = NULL, *r3 = NULL, *s12 = NULL, *s23 = NULL, **acc = NULL;
 	int st, replaced = 0;
 	if (opts)
@@ -784,7 +784,6 @@ out:
 	free(acc);
 	free(s.L);
 	free(sets);
-	free(order);
 	free(r1);
 	free(r2);
 	free(r3);

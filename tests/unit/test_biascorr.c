@@ -1,6 +1,6 @@
 /* test_biascorr.c: bias correction on small hand-built models — empirical correction cuts the
  * mean output shift (checked independently through the simulator), analytical correction from
- * the BN statistics agrees with the measured one (Relu and ReLU6), layer selection. */
+ * the BN statistics agrees with the measured one (Relu, ReLU6, Relu+Clip), layer selection. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,7 +187,12 @@ static void test_analytical(struct aimet_ctx *ctx, int relu6)
 	if (relu6) {
 		dfq_init(m, "lo", 0, &one, 0, 0, &zero);
 		dfq_init(m, "hi", 0, &one, 0, 0, &six);
-		dfq_node(m, "Clip", "act", "x,lo,hi", "h");
+		if (relu6 == 2) {   /* ReLU6 as PyTorch exports it */
+			dfq_node(m, "Relu", "act0", "x", "x2");
+			dfq_node(m, "Clip", "act", "x2,lo,hi", "h");
+		} else {
+			dfq_node(m, "Clip", "act", "x,lo,hi", "h");
+		}
 	} else {
 		dfq_node(m, "Relu", "act", "x", "h");
 	}
@@ -237,6 +242,7 @@ int main(void)
 	test_empirical(ctx);
 	test_analytical(ctx, 0);
 	test_analytical(ctx, 1);
+	test_analytical(ctx, 2);
 	aimet_ctx_free(ctx);
 	return test_done();
 }
