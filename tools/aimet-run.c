@@ -11,12 +11,15 @@
 #include "aimet_exec.h"
 #include "aimet_io.h"
 #include "aimet_onnx.h"
+#include "aimet_qsim.h"
 #include "common/cli.h"
 
 static const char usage[] =
 	"usage: aimet-run [OPTIONS] MODEL.onnx --data X.npy (-o OUT.npy | -o DIR | --labels Y.npy | --bench R)\n"
+	"                [--encodings E]\n"
 	"       aimet-run [OPTIONS] [MODEL.onnx] --test-data DIR\n"
-	"Runs MODEL (FP32) on the data and writes its first output to OUT.npy, or every output to\n"
+	"Runs MODEL (FP32, or simulated with the quantization encodings E) on the data and writes\n"
+	"its first output to OUT.npy, or every output to\n"
 	"DIR/<index>_<name>.npy when -o names a directory (or ends with '/'). --labels prints\n"
 	"'accuracy A n N' (top-1 over the last axis of the first output); --bench times one batch\n"
 	"and prints 'ms_median M'; --test-data runs one ONNX backend test case (the model defaults\n"
@@ -28,6 +31,7 @@ static const struct cli_opt opts[] = {
 	{"labels", 0, 1, 0, "print top-1 accuracy against these labels (.npy)", "FILE"},
 	{"test-data", 0, 1, 0, "run an ONNX backend test case directory and compare", "DIR"},
 	{"bench", 0, 1, 0, "time R runs of one batch after a warm-up; print ms_median", "R"},
+	{"encodings", 0, 1, 0, "simulate quantization with these encodings (e.g. from aimet-sim)", "E"},
 	{"ref", 0, 0, 0, "use the reference kernels for every node", NULL},
 	{"profile", 0, 0, 0, "print the time per op type (stderr) after the runs", NULL},
 	{0}};
@@ -324,6 +328,7 @@ int main(int argc, char **argv)
 	struct aimet_dataset *ds = NULL;
 	struct aimet_model *m = NULL;
 	struct aimet_plan *p = NULL;
+	struct aimet_qsim *sim = NULL;
 	const char *model_path, *outp, *labels_path, *bench;
 	struct aimet_tensor **batch, **plan_in, **out;
 	int *map, n_in, n_out, n_src, all_outputs = 0, n_sinks = 0, st;
@@ -355,8 +360,29 @@ int main(int argc, char **argv)
 	if ((n_src = cli_dataset_spec(&a, opts, &spec)) == 0)
 		cli_usage_error("no data: give --data FILE");
 
-	if (aimet_model_load(ctx, model_path, &m) || aimet_plan_new(ctx, m, &popts, &p))
+	if (aimet_model_load(ctx, model_path, &m))
 		cli_die_ctx(ctx);
+	if (cli_has(&a, opts, "encodings")) {
+		/* a simulated run: the simulator owns the model (batch norms folded as aimet-sim does,
+		 * so the original model and aimet-sim's output both match its encodings) */
+		struct aimet_encodings *enc;
+		struct aimet_qsim_opts qo;
+		aimet_qsim_opts_init(&qo);
+		qo.use_ref = popts.use_ref;
+		if (aimet_encodings_read(ctx, cli_get(&a, opts, "encodings"), &enc))
+			cli_die_ctx(ctx);
+		if (aimet_qsim_new(ctx, m, &qo, &sim))
+			cli_die_ctx(ctx);
+		m = NULL;
+		if (aimet_encodings_resolve(ctx, enc, aimet_qsim_model(sim)) ||
+		    aimet_encodings_validate(ctx, enc, aimet_qsim_model(sim)) ||
+		    aimet_qsim_load_encodings(ctx, sim, enc))
+			cli_die_ctx(ctx);
+		aimet_encodings_free(enc);
+		p = aimet_qsim_plan(sim);
+	} else if (aimet_plan_new(ctx, m, &popts, &p)) {
+		cli_die_ctx(ctx);
+	}
 	n_in = aimet_plan_n_inputs(p);
 	n_out = aimet_plan_n_outputs(p);
 	if (n_in > AIMET_DATASET_MAX_INPUTS)
@@ -530,7 +556,10 @@ done:
 	free(batch);
 	aimet_dataset_free(ds);
 	aimet_dataset_spec_clear(&spec);
-	aimet_plan_free(p);
+	if (sim)
+		aimet_qsim_free(sim);   /* frees its plan and model */
+	else
+		aimet_plan_free(p);
 	aimet_model_free(m);
 	cli_args_free(&a, opts);
 	aimet_ctx_free(ctx);

@@ -26,6 +26,7 @@ struct ct_geom {
 
 struct ct_state {
 	int fast;
+	int tiled;               /* kernel == stride, no pads/dilation: windows tile the output */
 	int slots;
 	int64_t mb, np;          /* output channels per task, input pixels per panel */
 	size_t slot_floats;
@@ -171,6 +172,8 @@ static int ct_prepare(struct aimet_op_ctx *c)
 	v->PW = two ? g.pb[1] : g.pb[0];
 	v->OH = two ? g.out[0] : 1;
 	v->OW = two ? g.out[1] : g.out[0];
+	s->tiled = v->KH == v->SH && v->KW == v->SW && v->DH == 1 && v->DW == 1 && v->PH == 0 &&
+	           v->PW == 0 && v->OH == v->H * v->SH && v->OW == v->W * v->SW;
 	blocks = g.N * g.G >= WANT_TASKS ? 1 : (WANT_TASKS + g.N * g.G - 1) / (g.N * g.G > 0 ? g.N * g.G : 1);
 	if (blocks > g.Mg)
 		blocks = g.Mg;
@@ -256,6 +259,32 @@ static void ct_ref(struct aimet_op_ctx *c)
 		CT_REF(float);
 }
 
+/* Non-overlapping case (PP-OCR det's 2x2 stride 2 upsampling): every output pixel gets exactly
+ * one column entry, so it is stored once with bias and clamp, with no zero fill and no
+ * second pass over the output. */
+static void store_tiled(const struct aimet_conv2d *v, const float *col, int64_t p0, int64_t np,
+                        float *y, const struct aimet_epilogue *e, int64_t m0)
+{
+	const float lo = e->lo, hi = e->hi;
+	for (int64_t c = 0; c < v->C; c++) {
+		const float bias = e->kind == AIMET_EPI_ROW ? e->add[m0 + c] : 0.0f;
+		for (int64_t kh = 0; kh < v->KH; kh++)
+			for (int64_t kw = 0; kw < v->KW; kw++) {
+				const float *r = col + ((c * v->KH + kh) * v->KW + kw) * np;
+				int64_t ih = p0 / v->W, iw = p0 % v->W;
+				for (int64_t p = 0; p < np; p++) {
+					float val = r[p] + bias;
+					val = val < lo ? lo : val;
+					y[(c * v->OH + ih * v->SH + kh) * v->OW + iw * v->SW + kw] = val > hi ? hi : val;
+					if (++iw == v->W) {
+						iw = 0;
+						ih++;
+					}
+				}
+			}
+	}
+}
+
 static void ct_run(struct aimet_op_ctx *c)
 {
 	const struct ct_state *s = c->state;
@@ -292,20 +321,25 @@ static void ct_run(struct aimet_op_ctx *c)
 		struct aimet_conv2d v = s->g2;
 		struct aimet_epilogue e = aimet_epilogue_clamp(c->act_lo, c->act_hi);
 		v.C = mcnt;
-		memset(yb, 0, (size_t)(mcnt * OHW) * sizeof(float));
+		if (b) {
+			e.kind = AIMET_EPI_ROW;
+			e.add = b + grp * g.Mg;
+		}
+		if (!s->tiled)
+			memset(yb, 0, (size_t)(mcnt * OHW) * sizeof(float));
 		for (int64_t pi = 0; pi < panels; pi++) {
 			int64_t p0 = pi * s->np, cnt = HW - p0 < s->np ? HW - p0 : s->np;
 			struct aimet_gemm_grid one = { mcnt * g.k_sz, cnt, g.Cg, mcnt * g.k_sz, cnt, 1, 1 };
 			/* col[(m,kh,kw), p] = sum_c W[c, m, kh, kw] * X[c, p] */
 			aimet_sgemm_tile(&one, 0, 1, 0, 1.0f, w + grp * g.Cg * g.Mg * g.k_sz + m0 * g.k_sz,
 			                 g.Mg * g.k_sz, x + (n * g.C + grp * g.Cg) * HW + p0, HW, col, cnt, NULL);
-			aimet_col2im_panel_add(&v, col, p0, cnt, yb);
+			if (s->tiled)
+				store_tiled(&v, col, p0, cnt, yb, &e, m0);
+			else
+				aimet_col2im_panel_add(&v, col, p0, cnt, yb);
 		}
-		if (b) {
-			e.kind = AIMET_EPI_ROW;
-			e.add = b + grp * g.Mg;
-		}
-		aimet_epilogue_apply(&e, yb, OHW, m0, mcnt, 0, OHW);
+		if (!s->tiled)
+			aimet_epilogue_apply(&e, yb, OHW, m0, mcnt, 0, OHW);
 	}
 	aimet_blas_end(saved);
 }

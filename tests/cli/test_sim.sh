@@ -52,6 +52,18 @@ awk -v a="$sim_acc" -v b="$ort_acc" 'BEGIN { d = a - b; exit !(d < 0.003 && d > 
 	bad "simulation $sim_acc vs ONNX Runtime $ort_acc"
 awk -v a="$fp_acc" -v b="$sim_acc" 'BEGIN { exit !(a - b < 0.005) }' && ok || bad "W8A8 lost too much: $fp_acc -> $sim_acc"
 
+# the simulation (aimet-run --encodings) and ONNX Runtime on the QDQ model agree sample by sample
+expect_ok "run --encodings" aimet-run "$T/sim.onnx" --encodings "$T/e1.enc" --data "$EX/test_x.npy" -o "$T/sim_logits.npy" -q
+ort_node "$AIMET_SHARED/tools/refout.js" "$T/qdq.onnx" "$EX/test_x.npy" "$T/ortout" >/dev/null 2>&1
+ort_out=$(ls "$T"/ortout/0_*.npy 2>/dev/null | head -n 1)
+if [ -n "$ort_out" ]; then
+	agree=$(ort_node "$AIMET_ROOT/tests/tools/agree.js" "$T/sim_logits.npy" "$ort_out" | awk '{print $2}')
+	awk -v a="$agree" 'BEGIN { exit !(a >= 0.995) }' && ok || bad "simulation vs ONNX Runtime top-1 agreement $agree"
+else
+	bad "ONNX Runtime produced no outputs for the QDQ model"
+fi
+expect_fail "encodings naming no tensor" 1 "$T/x.npy" aimet-run "$M" --encodings "$AIMET_ROOT/tests/data/enc_model_100.encodings" --data "$EX/test_x.npy" -o "$T/x.npy"
+
 # memory stays flat with 10x the calibration samples
 D=$AIMET_SHARED/data/fmnist_calib_x.npy
 if [ -f "$D" ]; then

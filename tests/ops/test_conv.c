@@ -372,8 +372,9 @@ static void model_layers(struct aimet_ctx *ctx)
 		snprintf(tag, sizeof tag, "model layer %zu", i);
 		CHECK(check_cfg(ctx, &f, &seed, tag), "%s: invalid", tag);
 	}
-	/* det ConvTranspose 2x2 stride 2, and one with overlapping windows */
-	for (int j = 0; j < 2; j++) {
+	/* det ConvTranspose 2x2 stride 2 (windows tile the output), with and without a clamp, and
+	 * one with overlapping windows */
+	for (int j = 0; j < 3; j++) {
 		struct cfg f;
 		memset(&f, 0, sizeof(f));
 		f.transpose = 1;
@@ -383,11 +384,11 @@ static void model_layers(struct aimet_ctx *ctx)
 		f.Cg = 24;
 		f.Mg = j ? 8 : 24;
 		f.in[0] = f.in[1] = 40;
-		f.k[0] = f.k[1] = j ? 4 : 2;
+		f.k[0] = f.k[1] = j == 1 ? 4 : 2;
 		f.s[0] = f.s[1] = 2;
 		f.d[0] = f.d[1] = 1;
 		f.bias = 1;
-		f.clamp = j;
+		f.clamp = j > 0;
 		snprintf(tag, sizeof tag, "det convtranspose %d", j);
 		CHECK(check_cfg(ctx, &f, &seed, tag), "%s: invalid", tag);
 	}
@@ -462,6 +463,34 @@ static void infer_errors(struct aimet_ctx *ctx)
 	aimet_tensor_free(xi);
 }
 
+/* Huge dilations and pads on a tiny input are valid and must not size an absurd workspace
+ * (each run_op allocates what prepare asks for). */
+static void odd_sizes(struct aimet_ctx *ctx)
+{
+	const struct aimet_op *conv = aimet_op_find("", "Conv");
+	uint32_t seed = 8;
+	for (int dw = 0; dw < 2; dw++) {
+		struct aimet_tensor *in[2] = {h_tensor_rand(3, (int64_t[]){1, 8, 3}, &seed, -1, 1),
+		                              h_tensor_rand(3, dw ? (int64_t[]){8, 1, 3} : (int64_t[]){4, 8, 3},
+		                                            &seed, -1, 1)};
+		struct aimet_tensor *r = NULL, *f = NULL;
+		struct aimet_node *n = h_node("Conv", 2, 1);
+		if (dw)
+			h_attr_int(n, "group", 8);
+		h_attr_ints(n, "dilations", 1, (int64_t[]){500000000});
+		h_attr_ints(n, "pads", 2, (int64_t[]){500000000, 500000000});
+		CHECK(run_op(ctx, conv, n, 2, in, &r, 1, 1, -INFINITY, INFINITY) == 0 &&
+		      run_op(ctx, conv, n, 2, in, &f, 0, 2, -INFINITY, INFINITY) == 0 && r->dims[2] == 3 &&
+		      h_max_rel_err(f, r) < 1e-6, "huge dilation and pads (%s): %s", dw ? "depthwise" : "dense",
+		      aimet_errmsg(ctx));
+		aimet_tensor_free(r);
+		aimet_tensor_free(f);
+		aimet_tensor_free(in[0]);
+		aimet_tensor_free(in[1]);
+		aimet_node_free(n);
+	}
+}
+
 int main(void)
 {
 	struct aimet_ctx *ctx = aimet_ctx_new();
@@ -473,6 +502,7 @@ int main(void)
 	sweeps(ctx);
 	model_layers(ctx);
 	infer_errors(ctx);
+	odd_sizes(ctx);
 	aimet_ctx_free(ctx);
 	return test_done();
 }
