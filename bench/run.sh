@@ -59,3 +59,24 @@ for m in $MODELS; do
 		[ -n "$ort" ] || sed 's/^/  ort: /' "$W/err_o" | head -n 3
 	done
 done
+
+# Quantization simulation: a simulated run (aimet-run --encodings, W8A8 encodings calibrated on
+# the benchmark input) next to the FP32 run of the same model, same batch and threads.
+echo
+echo "simulation: W8A8 (default config) vs FP32, ms median"
+printf '%-16s %2s %10s %10s %7s\n' model j fp32 sim ratio
+for m in $MODELS; do
+	enc=$W/$m.encodings
+	if ! "$BIN/aimet-sim" "$SHARED/models/$m.onnx" --data "$W/$m.npy" --batch "${batch[$m]}" \
+		--encodings "$enc" -q 2>"$W/err_s"; then
+		echo "$m: aimet-sim failed: $(head -n 1 "$W/err_s")"; continue
+	fi
+	for j in $THREADS; do
+		fp=$(clean_env "$BIN/aimet-run" "$SHARED/models/$m.onnx" --data "$W/$m.npy" \
+			--batch "${batch[$m]}" --bench "$RUNS" -j "$j" 2>/dev/null | awk '/^ms_median/ { print $2 }')
+		sim=$(clean_env "$BIN/aimet-run" "$SHARED/models/$m.onnx" --encodings "$enc" --data "$W/$m.npy" \
+			--batch "${batch[$m]}" --bench "$RUNS" -j "$j" 2>/dev/null | awk '/^ms_median/ { print $2 }')
+		ratio=$([ -n "$fp" ] && [ -n "$sim" ] && awk -v a="$sim" -v b="$fp" 'BEGIN { printf "%.2f", a / b }')
+		printf '%-16s %2s %10s %10s %7s\n' "$m" "$j" "${fp:-error}" "${sim:-error}" "${ratio:--}"
+	done
+done

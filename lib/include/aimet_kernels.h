@@ -92,9 +92,14 @@ void aimet_im2col_panel(const struct aimet_conv2d *g, const float *x, int64_t p0
 void aimet_col2im_panel_add(const struct aimet_conv2d *g, const float *col, int64_t p0, int64_t np,
                             float *y);
 
+/* col2im for windows that tile the output exactly (KH == SH, KW == SW, no pads or dilation):
+ * every output is stored once, as col + bias[c] (bias may be NULL) clamped to [lo, hi]. */
+void aimet_col2im_panel_store(const struct aimet_conv2d *g, const float *col, int64_t p0, int64_t np,
+                              float *y, const float *bias, float lo, float hi);
+
 /* Depthwise: one output plane y[OH*OW] from one input plane x[H*W] (g->C ignored) with taps
  * w[KH*KW], plus bias, clamped to [lo, hi]. scratch holds aimet_depthwise_scratch(g) floats
- * (the zero-padded input split by column phase, so every inner loop is contiguous). */
+ * (the zero-padded input split by stride phase, so every tap is one contiguous pass). */
 size_t aimet_depthwise_scratch(const struct aimet_conv2d *g);
 void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const float *w,
                            float bias, float lo, float hi, float *y, float *scratch);

@@ -84,4 +84,60 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
                        const struct aimet_bc_opts *opts, struct aimet_bc_report **report);
 void aimet_bc_report_free(struct aimet_bc_report *r);   /* accepts NULL */
 
+/* ---- AdaRound (adaround.c; FORMATS.md section 5) ---- */
+struct aimet_encodings;
+struct aimet_ada_layer {
+	char *name;              /* node name (or its output) */
+	char *weight;            /* the weight tensor rounded */
+	int64_t iterations;
+	double loss_first, loss_last;    /* reconstruction loss of the first and last batch */
+	double seconds;
+	size_t n_weights, n_up;          /* weights, and those rounded up (h = 1) */
+	size_t n_flipped;                /* weights rounded the other way than round-to-nearest */
+};
+struct aimet_ada_report {
+	struct aimet_ada_layer *layers; size_t n_layers;
+	struct aimet_cle_skip *skips; size_t n_skips;
+	double seconds;
+	int spilled;                     /* some layer's cache went to a temporary file */
+};
+struct aimet_ada_opts {
+	int64_t iterations;      /* per layer; <= 0: 10000 */
+	double reg_param;        /* lambda; < 0: 0.01 */
+	double beta_start, beta_end;     /* <= 0: 20 and 2 */
+	double warm_start;       /* fraction without regularization; < 0: 0.2 */
+	int batch;               /* <= 0: 32 */
+	int64_t samples;         /* samples of the dataset used; <= 0: all up to 2000 */
+	uint64_t seed;
+	size_t cache_bytes;      /* activation cache budget; 0: 512 MiB */
+	int fp32_inputs;         /* layer inputs from the FP32 model, not the rounded one */
+	double lr;               /* Adam learning rate; <= 0: 1e-3 */
+	const char *const *layers; int n_layers;        /* only these (NULL: every layer) */
+	const char *const *skip_layers; int n_skip;     /* never these */
+	/* Called during a layer (iter < total) and once when it is done (iter == total, `l`
+	 * complete); may be NULL. */
+	void (*progress)(void *user, size_t layer, size_t n_layers, const struct aimet_ada_layer *l,
+	                 int64_t iter, int64_t total, double loss);
+	void *user;
+};
+void aimet_ada_opts_init(struct aimet_ada_opts *o);   /* every field to its default */
+/* Fold batch norms, compute the param encodings of `qopts` from the folded weights, then learn
+ * per layer (Conv, Gemm, MatMul with constant weights, topological order) whether each weight
+ * rounds up or down, and write the hard-rounded (dequantized) weights into `m`. *enc gets the
+ * param encodings (caller owns; the weights now lie on their grids); *report may be NULL. */
+int aimet_adaround(struct aimet_ctx *ctx, struct aimet_model *m,
+                   const struct aimet_qsim_opts *qopts, struct aimet_dataset *ds,
+                   const struct aimet_ada_opts *opts, struct aimet_encodings **enc,
+                   struct aimet_ada_report **report);
+void aimet_ada_report_free(struct aimet_ada_report *r);   /* accepts NULL */
+/* Self-check for tests: layer `layer` of `m` (no BN folding) with `n` random inputs of the
+ * model's input shape run through the layer, and random soft-rounding variables: the largest
+ * relative difference between the analytic gradient of the AdaRound loss (reconstruction plus
+ * regularization at `beta`) and central finite differences in double, over up to `n_check`
+ * variables (*max_err), and the relative difference of the fast forward against a plain
+ * double-precision one (*fwd_err). */
+int aimet_ada_gradcheck(struct aimet_ctx *ctx, const struct aimet_model *m, const char *layer,
+                        int bw, double beta, double reg, uint64_t seed, int n_check,
+                        double *max_err, double *fwd_err);
+
 #endif

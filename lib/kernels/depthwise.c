@@ -80,10 +80,26 @@ void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const f
 	for (int64_t f0 = 0; f0 < total; f0 += CHUNK) {
 		int64_t n = total - f0 < CHUNK ? total - f0 : CHUNK;
 		float *restrict a = acc + f0;
+		/* 3x3: all nine taps in one pass; 5-wide: one pass per kernel row; else per tap
+		 * (fewer trips of the accumulator through L1) */
+		if (g->KH == 3 && g->KW == 3) {
+			const float *p[9];
+			for (int64_t t = 0; t < 9; t++) {
+				int64_t rh = (t / 3) * g->DH, rw = (t % 3) * g->DW;
+				p[t] = scratch + ((rh % SH) * SW + rw % SW) * d.plane + (rh / SH) * d.Wq + rw / SW + f0;
+			}
+			const float *restrict p0 = p[0], *restrict p1 = p[1], *restrict p2 = p[2];
+			const float *restrict p3 = p[3], *restrict p4 = p[4], *restrict p5 = p[5];
+			const float *restrict p6 = p[6], *restrict p7 = p[7], *restrict p8 = p[8];
+			const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
+			const float w6 = w[6], w7 = w[7], w8 = w[8];
+			for (int64_t i = 0; i < n; i++)
+				a[i] = w0 * p0[i] + w1 * p1[i] + w2 * p2[i] + w3 * p3[i] + w4 * p4[i] +
+				       w5 * p5[i] + w6 * p6[i] + w7 * p7[i] + w8 * p8[i];
+			continue;
+		}
 		for (int64_t i = 0; i < n; i++)
 			a[i] = 0;
-		/* one pass per kernel row for the usual 3- and 5-wide kernels (fewer trips of the
-		 * accumulator through L1), one per tap otherwise */
 		for (int64_t kh = 0; kh < g->KH; kh++) {
 			const float *p[5];
 			const float *wr = w + kh * g->KW;

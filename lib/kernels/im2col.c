@@ -102,3 +102,31 @@ void aimet_col2im_panel_add(const struct aimet_conv2d *g, const float *col, int6
 				}
 			}
 }
+
+AIMET_KERNEL_CLONES
+void aimet_col2im_panel_store(const struct aimet_conv2d *g, const float *col, int64_t p0, int64_t np,
+                              float *y, const float *bias, float lo, float hi)
+{
+	const int64_t W = g->W, OW = g->OW, SH = g->SH, SW = g->SW;
+	for (int64_t c = 0; c < g->C; c++) {
+		const float b = bias ? bias[c] : 0.0f;
+		for (int64_t kh = 0; kh < g->KH; kh++)
+			for (int64_t kw = 0; kw < g->KW; kw++) {
+				const float *restrict row = col + ((c * g->KH + kh) * g->KW + kw) * np;
+				int64_t ih = p0 / W, iw = p0 % W;
+				for (int64_t p = 0; p < np;) {
+					int64_t run = W - iw < np - p ? W - iw : np - p;
+					float *restrict yr = y + (c * g->OH + ih * SH + kh) * OW + iw * SW + kw;
+					const float *restrict r = row + p;
+					for (int64_t i = 0; i < run; i++) {
+						float v = r[i] + b;
+						v = v < lo ? lo : v;
+						yr[i * SW] = v > hi ? hi : v;
+					}
+					p += run;
+					iw = 0;
+					ih++;
+				}
+			}
+	}
+}

@@ -259,32 +259,6 @@ static void ct_ref(struct aimet_op_ctx *c)
 		CT_REF(float);
 }
 
-/* Non-overlapping case (PP-OCR det's 2x2 stride 2 upsampling): every output pixel gets exactly
- * one column entry, so it is stored once with bias and clamp, with no zero fill and no
- * second pass over the output. */
-static void store_tiled(const struct aimet_conv2d *v, const float *col, int64_t p0, int64_t np,
-                        float *y, const struct aimet_epilogue *e, int64_t m0)
-{
-	const float lo = e->lo, hi = e->hi;
-	for (int64_t c = 0; c < v->C; c++) {
-		const float bias = e->kind == AIMET_EPI_ROW ? e->add[m0 + c] : 0.0f;
-		for (int64_t kh = 0; kh < v->KH; kh++)
-			for (int64_t kw = 0; kw < v->KW; kw++) {
-				const float *r = col + ((c * v->KH + kh) * v->KW + kw) * np;
-				int64_t ih = p0 / v->W, iw = p0 % v->W;
-				for (int64_t p = 0; p < np; p++) {
-					float val = r[p] + bias;
-					val = val < lo ? lo : val;
-					y[(c * v->OH + ih * v->SH + kh) * v->OW + iw * v->SW + kw] = val > hi ? hi : val;
-					if (++iw == v->W) {
-						iw = 0;
-						ih++;
-					}
-				}
-			}
-	}
-}
-
 static void ct_run(struct aimet_op_ctx *c)
 {
 	const struct ct_state *s = c->state;
@@ -333,8 +307,9 @@ static void ct_run(struct aimet_op_ctx *c)
 			/* col[(m,kh,kw), p] = sum_c W[c, m, kh, kw] * X[c, p] */
 			aimet_sgemm_tile(&one, 0, 1, 0, 1.0f, w + grp * g.Cg * g.Mg * g.k_sz + m0 * g.k_sz,
 			                 g.Mg * g.k_sz, x + (n * g.C + grp * g.Cg) * HW + p0, HW, col, cnt, NULL);
-			if (s->tiled)
-				store_tiled(&v, col, p0, cnt, yb, &e, m0);
+			if (s->tiled)  /* PP-OCR det's 2x2 stride 2: one store per output, no fill */
+				aimet_col2im_panel_store(&v, col, p0, cnt, yb, b ? b + grp * g.Mg + m0 : NULL,
+				                         c->act_lo, c->act_hi);
 			else
 				aimet_col2im_panel_add(&v, col, p0, cnt, yb);
 		}

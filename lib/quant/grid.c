@@ -245,6 +245,8 @@ float aimet_qdq(const struct aimet_encoding *e, float x)
 /* The fake-quantization hot loop (every activation of a simulated run goes through it), written
  * so that it vectorises: round half away from zero as trunc plus a correction, and clamps as
  * selects that leave NaN in place. Same results as aimet_qdq. */
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")   /* lets the compares become vector selects */
 AIMET_KERNEL_CLONES
 static void qdq_grid(float s, float lo, float hi, const float *x, float *y, size_t n)
 {
@@ -256,6 +258,7 @@ static void qdq_grid(float s, float lo, float hi, const float *x, float *y, size
 		y[i] = t * s;
 	}
 }
+#pragma GCC pop_options
 
 void aimet_qdq_array(const struct aimet_encoding *e, const float *x, float *y, size_t n)
 {
@@ -264,7 +267,16 @@ void aimet_qdq_array(const struct aimet_encoding *e, const float *x, float *y, s
 			y[i] = aimet_qdq(e, x[i]);
 		return;
 	}
-	qdq_grid(e->scale, (float)e->offset, (float)(e->offset + e->qmax), x, y, n);
+	{
+		const float sc = e->scale, lo = (float)e->offset, hi = (float)(e->offset + e->qmax);
+		const size_t chunk = 16384, n_chunks = (n + chunk - 1) / chunk;
+		/* elementwise, so any split gives the same bits; threads only for large tensors */
+		#pragma omp parallel for schedule(static) if (n_chunks > 4)
+		for (size_t c = 0; c < n_chunks; c++) {
+			size_t start = c * chunk, len = n - start < chunk ? n - start : chunk;
+			qdq_grid(sc, lo, hi, x + start, y + start, len);
+		}
+	}
 }
 
 void aimet_qdq_channels(const struct aimet_encoding *enc, size_t n_ch, const float *x, float *y,
