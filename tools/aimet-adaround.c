@@ -94,6 +94,10 @@ static void progress(void *user, size_t layer, size_t n_layers, const struct aim
 		fprintf(stderr, "aimet-adaround: layer %zu/%zu %s: loss %.4g -> %.4g, %zu of %zu weights "
 		        "rounded differently from nearest, %.1f s\n", layer + 1, n_layers, l->name, l->loss_first,
 		        l->loss_last, l->n_flipped, l->n_weights, l->seconds);
+	if (cli_verbosity >= 2 && l->iterations > 0 && l->seconds > 0)
+		fprintf(stderr, "aimet-adaround:   %.3f ms per step, %.3g GFLOP per step in GEMMs, %.2f GFLOP/s\n",
+		        1e3 * l->seconds / (double)l->iterations, 1e-9 * l->gemm_flops,
+		        1e-9 * l->gemm_flops * (double)l->iterations / l->seconds);
 }
 
 int main(int argc, char **argv)

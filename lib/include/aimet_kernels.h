@@ -104,9 +104,7 @@ size_t aimet_depthwise_scratch(const struct aimet_conv2d *g);
 void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const float *w,
                            float bias, float lo, float hi, float *y, float *scratch);
 
-/* ---- strided copy (lib/kernels/copy.c) ----
- * (Declarations restored after this header was created twice at the same moment; the copy.c
- * author owns this section.) */
+/* ---- strided copy (lib/kernels/copy.c) ---- */
 #define AIMET_COPY_MAX_DIMS 8
 /* Fill n elements of es bytes at dst with the value at val. */
 void aimet_fill_elems(void *dst, const void *val, size_t es, int64_t n);

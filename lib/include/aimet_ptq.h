@@ -10,11 +10,13 @@
  * the layer's output now is. High-bias absorption and analytical bias correction read them. */
 #define AIMET_BN_META_PREFIX "aimet.bn."
 
-/* Fold every BatchNormalization that directly follows a Conv, ConvTranspose, Gemm or MatMul
- * (the layer's output read by the BN alone, weights constant) into that layer's weight and bias
+/* Fold every BatchNormalization that directly follows a Conv, ConvTranspose or Gemm (the
+ * layer's output read by the BN alone, weights constant) into that layer's weight and bias
  * (backward fold), and every BatchNormalization that directly precedes an unpadded group-1
- * Conv (forward fold). *n_folded (may be NULL) gets the count. The function of the model is
- * unchanged up to float rounding. */
+ * Conv (forward fold). A Mul/Add/Sub/Div of such a layer's output by a constant that varies at
+ * most along the channel axis (an affine step, as exporters write "learnable affine" blocks) is
+ * folded the same way. *n_folded (may be NULL) gets the number of nodes folded away. The
+ * function of the model is unchanged up to float rounding. */
 int aimet_fold_batchnorms(struct aimet_ctx *ctx, struct aimet_model *m, int *n_folded);
 
 /* The folded BN statistics recorded for a layer output (see AIMET_BN_META_PREFIX): arrays of
@@ -94,6 +96,7 @@ struct aimet_ada_layer {
 	double seconds;
 	size_t n_weights, n_up;          /* weights, and those rounded up (h = 1) */
 	size_t n_flipped;                /* weights rounded the other way than round-to-nearest */
+	double gemm_flops;               /* GEMM work of one step (forward and weight gradient) */
 };
 struct aimet_ada_report {
 	struct aimet_ada_layer *layers; size_t n_layers;
@@ -112,6 +115,7 @@ struct aimet_ada_opts {
 	size_t cache_bytes;      /* activation cache budget; 0: 512 MiB */
 	int fp32_inputs;         /* layer inputs from the FP32 model, not the rounded one */
 	double lr;               /* Adam learning rate; <= 0: 1e-3 */
+	double thread_min_flops; /* work per step per thread before a second one joins; <= 0: 2e7 */
 	const char *const *layers; int n_layers;        /* only these (NULL: every layer) */
 	const char *const *skip_layers; int n_skip;     /* never these */
 	/* Called during a layer (iter < total) and once when it is done (iter == total, `l`

@@ -183,7 +183,21 @@ static int list_dir(struct aimet_ctx *ctx, const char *dir, char ***names, size_
 			free(p);
 			goto nomem;
 		}
-		if (stat(p, &st) != 0 || S_ISDIR(st.st_mode)) {
+		/* an entry that cannot be read (a dangling link, a file removed since the listing)
+		 * is an error: skipping it would silently use fewer samples than the user gave */
+		if (stat(p, &st) != 0) {
+			int err = errno;
+			closedir(d);
+			for (size_t i = 0; i < *n; i++)
+				free((*names)[i]);
+			free(*names);
+			*names = NULL;
+			*n = 0;
+			aimet_error(ctx, AIMET_ERR_IO, "cannot read '%s': %s", p, strerror(err));
+			free(p);
+			return AIMET_ERR_IO;
+		}
+		if (S_ISDIR(st.st_mode)) {
 			free(p);
 			continue;
 		}

@@ -40,6 +40,10 @@ void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const f
 	dw_dims(g, &d);
 	acc = scratch + SH * SW * d.plane;
 	total = g->OH * d.Wq;
+	/* zero every phase plane in one long pass, then copy each row's valid run: cheaper than
+	 * three short loops per row on the small planes of MobileNet-style models */
+	for (int64_t i = 0; i < SH * SW * d.plane; i++)
+		scratch[i] = 0;
 	for (int64_t pr = 0; pr < SH; pr++)
 		for (int64_t pc = 0; pc < SW; pc++) {
 			float *restrict ph = scratch + (pr * SW + pc) * d.plane;
@@ -49,19 +53,14 @@ void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const f
 			int64_t qhi = W - 1 - base < 0 ? 0 : (W - 1 - base) / SW + 1;
 			if (qhi > d.Wq)
 				qhi = d.Wq;
-			if (qlo > qhi)
-				qlo = qhi;
+			if (qlo >= qhi)
+				continue;
 			for (int64_t i = 0; i < d.Hq; i++) {
 				float *restrict r = ph + i * d.Wq;
 				int64_t ih = i * SH + pr - g->PH;
-				if (ih < 0 || ih >= H) {
-					for (int64_t q = 0; q < d.Wq; q++)
-						r[q] = 0;
+				if (ih < 0 || ih >= H)
 					continue;
-				}
 				const float *restrict xr = x + ih * W + base;
-				for (int64_t q = 0; q < qlo; q++)
-					r[q] = 0;
 				if (SW == 1)
 					for (int64_t q = qlo; q < qhi; q++)
 						r[q] = xr[q];
@@ -71,11 +70,7 @@ void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const f
 				else
 					for (int64_t q = qlo; q < qhi; q++)
 						r[q] = xr[q * SW];
-				for (int64_t q = qhi; q < d.Wq; q++)
-					r[q] = 0;
 			}
-			for (int64_t q = 0; q < d.tail; q++)
-				ph[d.Hq * d.Wq + q] = 0;
 		}
 	for (int64_t f0 = 0; f0 < total; f0 += CHUNK) {
 		int64_t n = total - f0 < CHUNK ? total - f0 : CHUNK;

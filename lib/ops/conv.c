@@ -1,6 +1,7 @@
-/* conv.c: Conv (opsets 1..21), any spatial rank in the reference kernel; the fast float32
- * kernel picks per node: direct depthwise (one input channel per group), 1x1 as GEMM on NCHW,
- * or im2col in pixel panels + GEMM (1-D and 2-D). */
+/* conv.c: Conv (opsets 1..21), any spatial rank and float/double in the reference kernel; the
+ * fast float32 kernel (1-D and 2-D; 3-D runs the reference) picks per node at prepare: direct
+ * depthwise (one input channel per group), 1x1 as GEMM on NCHW, stride 1 as one GEMM per tap
+ * on padded input rows, else im2col in bounded pixel panels + GEMM. */
 #include "aimet_kernels.h"
 #include "aimet_ops.h"
 #include "conv_attr.h"
@@ -44,8 +45,9 @@ static int geom(struct aimet_op_ctx *c, struct conv_geom *g)
 	const struct aimet_tensor *B = c->n_in > 2 ? c->in[2] : NULL;
 	int st, nsp;
 	memset(g, 0, sizeof(*g));
-	if (!X || !W)
-		return aimet_op_error(c, AIMET_ERR_INVALID, "needs inputs X and W");
+	if (!X || !W || c->n_in > 3)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "needs inputs X, W and an optional B (%d given)",
+		                      c->n_in);
 	if (X->dtype != AIMET_FLOAT && X->dtype != AIMET_DOUBLE)
 		return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "input type %s is not supported",
 		                      aimet_dtype_name(X->dtype));

@@ -42,8 +42,9 @@ static int geom(struct aimet_op_ctx *c, struct ct_geom *g)
 	const int64_t *os;
 	int st, nsp, n_os;
 	memset(g, 0, sizeof(*g));
-	if (!X || !W)
-		return aimet_op_error(c, AIMET_ERR_INVALID, "needs inputs X and W");
+	if (!X || !W || c->n_in > 3)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "needs inputs X, W and an optional B (%d given)",
+		                      c->n_in);
 	if (X->dtype != AIMET_FLOAT && X->dtype != AIMET_DOUBLE)
 		return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "input type %s is not supported",
 		                      aimet_dtype_name(X->dtype));

@@ -31,8 +31,9 @@ static int geom(struct aimet_op_ctx *c, struct gemm_geom *g)
 	int64_t ta = aimet_node_attr_int(c->node, "transA", 0), tb = aimet_node_attr_int(c->node, "transB", 0);
 	int64_t k2;
 	memset(g, 0, sizeof(*g));
-	if (!A || !B)
-		return aimet_op_error(c, AIMET_ERR_INVALID, "needs inputs A and B");
+	if (!A || !B || c->n_in > 3)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "needs inputs A, B and an optional C (%d given)",
+		                      c->n_in);
 	if (!is_gemm_type(A->dtype))
 		return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "input type %s is not supported",
 		                      aimet_dtype_name(A->dtype));

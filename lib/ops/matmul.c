@@ -31,8 +31,8 @@ static int geom(struct aimet_op_ctx *c, struct mm_geom *g)
 	const struct aimet_tensor *B = c->n_in > 1 ? c->in[1] : NULL;
 	int64_t k2;
 	memset(g, 0, sizeof(*g));
-	if (!A || !B)
-		return aimet_op_error(c, AIMET_ERR_INVALID, "needs inputs A and B");
+	if (!A || !B || c->n_in != 2)
+		return aimet_op_error(c, AIMET_ERR_INVALID, "needs inputs A and B (%d given)", c->n_in);
 	if (!is_mm_type(A->dtype))
 		return aimet_op_error(c, AIMET_ERR_UNSUPPORTED, "input type %s is not supported",
 		                      aimet_dtype_name(A->dtype));

@@ -323,25 +323,53 @@ static void work_free(struct work *wk)
 	free(wk->part);
 }
 
-/* Output epilogue over a [rows, cols] block: bias (per row for conv, per column for gemm),
- * activation, squared error against t; z becomes dL/dz with the loss scaled by `inv`. */
+/* One row of the output epilogue: bias, activation, squared error against t; with grad, z
+ * becomes dL/dz (loss scaled by `inv`). Loops per activation kind so that they vectorise; the
+ * float row sum has a fixed order for a given build, whatever the thread count. */
+AIMET_KERNEL_CLONES
+static double epi_row(int f, float lo, float hi, float *restrict z, const float *restrict t, int64_t n,
+                      const float *restrict bcol, float brow, float inv, int grad)
+{
+	float s = 0, two = 2.0f * inv;
+	switch (f) {
+	case F_NONE:
+		for (int64_t j = 0; j < n; j++) {
+			float d = z[j] + (bcol ? bcol[j] : brow) - t[j];
+			s += d * d;
+			if (grad)
+				z[j] = two * d;
+		}
+		break;
+	case F_CLAMP:
+		for (int64_t j = 0; j < n; j++) {
+			float zz = z[j] + (bcol ? bcol[j] : brow);
+			float o = zz < lo ? lo : zz > hi ? hi : zz, d = o - t[j];
+			s += d * d;
+			if (grad)
+				z[j] = zz > lo && zz < hi ? two * d : 0.0f;
+		}
+		break;
+	default:
+		for (int64_t j = 0; j < n; j++) {
+			float zz = z[j] + (bcol ? bcol[j] : brow);
+			float o = act_f(f, zz, lo, hi), d = o - t[j];
+			s += d * d;
+			if (grad)
+				z[j] = two * d * act_df(f, zz, o, lo, hi);
+		}
+	}
+	return s;
+}
+
+/* Output epilogue over a [rows, cols] block: bias per row (conv) or per column (gemm). */
 static double epilogue(const struct lay *L, float *z, const float *t, int64_t rows, int64_t cols,
                        int per_row, float inv, int grad)
 {
 	double loss = 0;
-	for (int64_t r = 0; r < rows; r++) {
-		float *zr = z + r * cols;
-		const float *tr = t + r * cols;
-		double s = 0;
-		for (int64_t j = 0; j < cols; j++) {
-			float zz = zr[j] + (L->bias ? L->bias[per_row ? r : j] : 0.0f);
-			float o = act_f(L->f, zz, L->lo, L->hi), d = o - tr[j];
-			s += (double)d * d;
-			if (grad)
-				zr[j] = 2.0f * inv * d * act_df(L->f, zz, o, L->lo, L->hi);
-		}
-		loss += s;
-	}
+	for (int64_t r = 0; r < rows; r++)
+		loss += epi_row(L->f, L->lo, L->hi, z + r * cols, t + r * cols, cols,
+		                !per_row && L->bias ? L->bias : NULL, per_row && L->bias ? L->bias[r] : 0.0f,
+		                inv, grad);
 	return loss;
 }
 
@@ -677,6 +705,14 @@ static int optimise(struct ada *a, struct lay *L, struct cache *c, uint64_t seed
 	double b1 = 0.9, b2 = 0.999, b1t = 1, b2t = 1, t0 = now_s();
 	int st = AIMET_OK;
 	uint64_t rs = seed;
+	/* a team synchronises once per step: worth it only for steps of tens of MFLOP */
+	{
+		double flops = 4.0 * B * (L->kind == L_CONV ? (double)(L->OC * L->Kg * L->P) : (double)(L->R * L->K * L->N));
+		rec->gemm_flops = flops;
+		double per = o->thread_min_flops > 0 ? o->thread_min_flops : 2e7;
+		if ((double)threads * per > flops)
+			threads = flops >= 2 * per ? (int)(flops / per) : 1;
+	}
 	if (work_alloc(&wk, L, B) || !alpha || !fl || !mo || !ve || !wt || !gw || !ga || !xb || !tb || !perm) {
 		st = aimet_error(a->ctx, AIMET_ERR_NOMEM, "out of memory");
 		goto out;

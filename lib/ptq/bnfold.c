@@ -167,44 +167,64 @@ static size_t channel_of(const struct channel_map *cm, size_t o, size_t j)
 	return cm->groups > 1 ? (o / (cm->outer / cm->groups)) * cm->n_ch + j : j;
 }
 
-static int fold_backward(struct aimet_ctx *ctx, struct aimet_model *m, size_t bn_idx, int *done)
+/* Output channels of a foldable layer from its weight, or -1. */
+static int64_t layer_channels(const struct aimet_node *layer, const struct aimet_tensor *w)
+{
+	if (!strcmp(layer->op_type, "Conv"))
+		return w->ndim >= 3 ? w->dims[0] : -1;
+	if (!strcmp(layer->op_type, "ConvTranspose"))
+		return w->ndim >= 3 ? w->dims[1] * aimet_node_attr_int(layer, "group", 1) : -1;
+	if (!strcmp(layer->op_type, "Gemm") && w->ndim == 2)
+		return w->dims[aimet_node_attr_int(layer, "transB", 0) ? 0 : 1];
+	return -1;
+}
+
+/* The foldable layer producing `tensor` (read by one node only), with its weight and bias. */
+static struct aimet_node *foldable_layer(const struct aimet_graph *g, const char *tensor,
+                                         struct aimet_tensor **w, struct aimet_tensor **b)
+{
+	struct aimet_node *layer = aimet_graph_producer(g, tensor, NULL, NULL);
+	*b = NULL;
+	if (!layer || (layer->domain && layer->domain[0]) || layer->n_outputs != 1 || layer->n_inputs < 2 ||
+	    aimet_graph_consumers(g, tensor, NULL, 0) != 1 || aimet_graph_is_output(g, tensor))
+		return NULL;
+	if (!(*w = private_float_weight(g, layer->inputs[1])) || layer_channels(layer, *w) <= 0)
+		return NULL;
+	if (layer->n_inputs > 2 && layer->inputs[2][0]) {
+		*b = private_float_weight(g, layer->inputs[2]);
+		if (!*b || aimet_tensor_numel(*b) != layer_channels(layer, *w))
+			return NULL;  /* e.g. a Gemm C that broadcasts: leave it */
+	}
+	return layer;
+}
+
+/* Fold y' = s[c] * y + t[c] (n channels) of the layer's output into its weight and bias, then
+ * remove node `idx` (the BatchNormalization or constant Mul/Add/Sub/Div that computed y' from
+ * its input `y_slot`).
+ * The layer's recorded BN statistics follow: from a BN they are set (`bn_gamma`, the BN's
+ * beta = t's mean-free part), from an affine step they are transformed. */
+static int fold_into_layer(struct aimet_ctx *ctx, struct aimet_model *m, size_t idx, int y_slot,
+                           struct aimet_node *layer, struct aimet_tensor *w, struct aimet_tensor *b,
+                           const float *s, const float *t, size_t n, const float *bn_gamma,
+                           const float *bn_beta)
 {
 	struct aimet_graph *g = m->graph;
-	struct aimet_node *bn = g->nodes[bn_idx], *layer;
-	struct aimet_tensor *w, *b = NULL, *nw;
-	struct bn_params p;
 	struct channel_map cm;
-	float *s = NULL, *nb = NULL, *gam = NULL;
-	size_t layer_idx;
-	int bias_slot, st;
-	*done = 0;
-	if (bn_get(g, bn, &p))
+	struct aimet_tensor *nw;
+	float *nb, *gam = NULL, *bet = NULL;
+	size_t nm;
+	int st;
+	if (weight_channels(layer, w, n, &cm))
 		return AIMET_OK;
-	layer = aimet_graph_producer(g, bn->inputs[0], &layer_idx, NULL);
-	if (!layer || (layer->domain && layer->domain[0]) || layer->n_outputs != 1 || layer->n_inputs < 2 ||
-	    aimet_graph_consumers(g, bn->inputs[0], NULL, 0) != 1 || aimet_graph_is_output(g, bn->inputs[0]))
-		return AIMET_OK;
-	if (!(w = private_float_weight(g, layer->inputs[1])) || weight_channels(layer, w, p.n, &cm))
-		return AIMET_OK;
-	bias_slot = 2;
-	if (layer->n_inputs > 2 && layer->inputs[2][0]) {
-		b = private_float_weight(g, layer->inputs[2]);
-		if (!b || aimet_tensor_numel(b) != (int64_t)p.n)
-			return AIMET_OK;  /* e.g. a Gemm C that broadcasts: leave it */
-	}
-	s = malloc(p.n * sizeof(float));
-	nb = malloc(p.n * sizeof(float));
-	gam = malloc(p.n * sizeof(float));
 	nw = aimet_tensor_clone(w);
-	if (!s || !nb || !gam || !nw) {
-		st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
-		goto out;
+	nb = malloc(n * sizeof(float));
+	if (!nw || !nb) {
+		aimet_tensor_free(nw);
+		free(nb);
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
 	}
-	for (size_t c = 0; c < p.n; c++) {
-		s[c] = p.gamma[c] / sqrtf(p.var[c] + p.eps);
-		nb[c] = p.beta[c] + ((b ? ((const float *)b->data)[c] : 0.0f) - p.mean[c]) * s[c];
-		gam[c] = fabsf(p.gamma[c]);
-	}
+	for (size_t c = 0; c < n; c++)
+		nb[c] = t[c] + (b ? ((const float *)b->data)[c] : 0.0f) * s[c];
 	{
 		float *wd = nw->data;
 		for (size_t o = 0; o < cm.outer; o++)
@@ -215,25 +235,121 @@ static int fold_backward(struct aimet_ctx *ctx, struct aimet_model *m, size_t bn
 					row[i] *= sc;
 			}
 	}
-	/* the folded layer's output is distributed as the BN's was: N(beta, gamma^2) per channel */
-	if ((st = aimet_graph_replace_weight(ctx, g, layer->inputs[1], nw)))
-		goto out_nw_owned;
-	if ((st = set_bias(ctx, g, layer, bias_slot, nb, p.n)))
-		goto out_nw_owned;
-	/* the layer now computes the BN's output: consumers of the BN read the layer instead */
-	if ((st = aimet_graph_remove_node(ctx, g, bn_idx, 0)))
-		goto out_nw_owned;
-	/* (the BN's parameter tensors stay alive until remove_unused_weights at the end) */
-	if ((st = aimet_bn_meta_set(ctx, m, layer->outputs[0], gam, p.beta, p.n)))
-		goto out_nw_owned;
-	*done = 1;
-	goto out_nw_owned;
+	if ((st = aimet_graph_replace_weight(ctx, g, layer->inputs[1], nw)) ||
+	    (st = set_bias(ctx, g, layer, 2, nb, n)))
+		goto out;
+	/* the layer now computes the removed node's output: its readers read the layer instead */
+	if ((st = aimet_graph_remove_node(ctx, g, idx, y_slot)))
+		goto out;
+	if (bn_gamma) {
+		st = aimet_bn_meta_set(ctx, m, layer->outputs[0], bn_gamma, bn_beta, n);
+	} else if (!aimet_bn_meta_get(m, layer->outputs[0], &gam, &bet, &nm) && nm == n) {
+		/* an affine step after a folded BN: the output is now N(s*beta + t, (s*gamma)^2) */
+		for (size_t c = 0; c < n; c++) {
+			bet[c] = s[c] * bet[c] + t[c];
+			gam[c] = fabsf(s[c]) * gam[c];
+		}
+		st = aimet_bn_meta_set(ctx, m, layer->outputs[0], gam, bet, n);
+	}
 out:
-	aimet_tensor_free(nw);
-out_nw_owned:
-	free(s);
-	free(nb);
 	free(gam);
+	free(bet);
+	free(nb);
+	return st;
+}
+
+static int fold_backward(struct aimet_ctx *ctx, struct aimet_model *m, size_t bn_idx, int *done)
+{
+	struct aimet_graph *g = m->graph;
+	struct aimet_node *bn = g->nodes[bn_idx], *layer;
+	struct aimet_tensor *w, *b;
+	struct bn_params p;
+	float *s, *t, *gam;
+	int st = AIMET_OK;
+	*done = 0;
+	if (bn_get(g, bn, &p) || !(layer = foldable_layer(g, bn->inputs[0], &w, &b)) ||
+	    layer_channels(layer, w) != (int64_t)p.n)
+		return AIMET_OK;
+	s = malloc(p.n * sizeof(float));
+	t = malloc(p.n * sizeof(float));
+	gam = malloc(p.n * sizeof(float));
+	if (!s || !t || !gam) {
+		st = aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t c = 0; c < p.n; c++) {
+		s[c] = p.gamma[c] / sqrtf(p.var[c] + p.eps);
+		t[c] = p.beta[c] - p.mean[c] * s[c];
+		gam[c] = fabsf(p.gamma[c]);
+	}
+	/* the folded layer's output is distributed as the BN's was: N(beta, gamma^2) per channel
+	 * (the BN's parameter tensors stay alive until remove_unused_weights at the end) */
+	st = fold_into_layer(ctx, m, bn_idx, 0, layer, w, b, s, t, p.n, gam, p.beta);
+	*done = !st && g->n_nodes && (bn_idx >= g->n_nodes || g->nodes[bn_idx] != bn);
+out:
+	free(s);
+	free(t);
+	free(gam);
+	return st;
+}
+
+/* A Mul/Add/Sub/Div of a layer's output by a constant that varies at most along the channel
+ * axis (exporters write learnable affine blocks and scaled activations this way) is folded
+ * like a batch norm. */
+static int fold_affine(struct aimet_ctx *ctx, struct aimet_model *m, size_t idx, int *done)
+{
+	struct aimet_graph *g = m->graph;
+	struct aimet_node *n = g->nodes[idx], *layer = NULL;
+	struct aimet_tensor *w, *b, *c = NULL;
+	const char *op = n->op_type;
+	int st, y_slot = 0;
+	int64_t ch, cn, rank;
+	float *s, *t;
+	*done = 0;
+	if (n->n_inputs != 2 || n->n_outputs != 1 || (n->domain && n->domain[0]))
+		return AIMET_OK;
+	for (int k = 0; k < 2 && !layer; k++) {
+		/* Sub and Div fold only as y - c and y / c */
+		if (k == 1 && (!strcmp(op, "Sub") || !strcmp(op, "Div")))
+			break;
+		if ((c = find_const(g, n->inputs[1 - k])) && (layer = foldable_layer(g, n->inputs[k], &w, &b)))
+			y_slot = k;
+	}
+	if (!layer || c->dtype != AIMET_FLOAT || !c->data)
+		return AIMET_OK;
+	ch = layer_channels(layer, w);
+	rank = !strcmp(layer->op_type, "Gemm") ? 2 : w->ndim;   /* the layer output's rank */
+	cn = aimet_tensor_numel(c);
+	if ((cn != 1 && cn != ch) || c->ndim > rank)
+		return AIMET_OK;
+	/* right-aligned, only the channel axis (1) may differ from 1 */
+	for (int d = 0; d < c->ndim; d++)
+		if (c->dims[d] != 1 && rank - c->ndim + d != 1)
+			return AIMET_OK;
+	s = malloc((size_t)ch * sizeof(float));
+	t = malloc((size_t)ch * sizeof(float));
+	if (!s || !t) {
+		free(s);
+		free(t);
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	for (int64_t k = 0; k < ch; k++) {
+		float v = ((const float *)c->data)[cn == 1 ? 0 : k];
+		s[k] = 1.0f;
+		t[k] = 0.0f;
+		if (!strcmp(op, "Mul"))
+			s[k] = v;
+		else if (!strcmp(op, "Div"))
+			s[k] = 1.0f / v;
+		else if (!strcmp(op, "Add"))
+			t[k] = v;
+		else
+			t[k] = -v;
+	}
+	st = fold_into_layer(ctx, m, idx, y_slot, layer, w, b, s, t, (size_t)ch, NULL, NULL);
+	*done = !st && (idx >= g->n_nodes || g->nodes[idx] != n);
+	free(s);
+	free(t);
 	return st;
 }
 
@@ -315,6 +431,9 @@ int aimet_fold_batchnorms(struct aimet_ctx *ctx, struct aimet_model *m, int *n_f
 			st = fold_backward(ctx, m, i, &done);
 			if (!st && !done)
 				st = fold_forward(ctx, m, i, &done);
+		} else if (!strcmp(n->op_type, "Mul") || !strcmp(n->op_type, "Add") ||
+		           !strcmp(n->op_type, "Sub") || !strcmp(n->op_type, "Div")) {
+			st = fold_affine(ctx, m, i, &done);
 		}
 		if (done)
 			count++;  /* node i was removed: the next node now sits at i */

@@ -166,6 +166,90 @@ static void mark_supergroups(const struct aimet_graph *g, const struct aimet_qco
 	}
 }
 
+/* ---- decomposed activations and normalizations ----
+ * Exporters often spell one framework module as several ONNX ops (HardSwish as
+ * Add(x, 3) -> Clip(0, 6) -> Mul(x, .) -> Div(., 6); LayerNorm as ReduceMean, Sub, Pow,
+ * ReduceMean, Add(eps), Sqrt, Div, Mul(gamma), Add(beta)). AIMET, placing quantizers on the
+ * framework's modules, quantizes only the module's output; so do we: the intermediate outputs
+ * of these patterns get no quantizer (quantizing a LayerNorm's variance, for one, zeroes small
+ * variances and blows the normalized output up). */
+static const struct aimet_node *sole_producer(const struct aimet_graph *g, const char *t, const char *op,
+                                              size_t *idx)
+{
+	const struct aimet_node *p = aimet_graph_producer(g, t, idx, NULL);
+	if (!p || strcmp(p->op_type, op) || aimet_graph_is_output(g, t) || aimet_graph_consumers(g, t, NULL, 0) != 1)
+		return NULL;
+	return p;
+}
+
+/* The constant scalar operand of a binary node (the other operand's slot in *other), or NAN. */
+static float const_operand(const struct aimet_graph *g, const struct aimet_node *n, int *other)
+{
+	for (int k = 0; k < 2 && n->n_inputs == 2; k++) {
+		const struct aimet_tensor *c = aimet_graph_find_weight(g, n->inputs[k], NULL);
+		if (c && c->dtype == AIMET_FLOAT && c->data && aimet_tensor_numel(c) == 1) {
+			*other = 1 - k;
+			return *(const float *)c->data;
+		}
+	}
+	return NAN;
+}
+
+static void mark_decomposed(const struct aimet_graph *g, unsigned char *no_quant)
+{
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		const struct aimet_node *n = g->nodes[i], *m, *c, *a, *sq, *ad, *v, *p, *d, *mean;
+		size_t im, ic, ia, isq, iad, iv, ip, id, imean;
+		int k, kk;
+		float cv;
+		/* HardSwish / HardSigmoid: [Mul(x, .)] <- Clip(0, 6) <- Add(x, 3), then / 6 or * 1/6 */
+		if ((!strcmp(n->op_type, "Div") || !strcmp(n->op_type, "Mul")) &&
+		    ((cv = const_operand(g, n, &k)) == 6.0f || fabsf(cv - 1.0f / 6) < 1e-6f)) {
+			int hswish = (m = sole_producer(g, n->inputs[k], "Mul", &im)) != NULL;
+			const char *into_clip = hswish ? NULL : n->inputs[k];
+			for (int q = 0; hswish && q < 2 && !into_clip; q++)
+				if ((c = sole_producer(g, m->inputs[q], "Clip", &ic)))
+					into_clip = m->inputs[q];
+			if (into_clip && (c = sole_producer(g, into_clip, "Clip", &ic)) &&
+			    (a = sole_producer(g, c->inputs[0], "Add", &ia)) && const_operand(g, a, &kk) == 3.0f &&
+			    (!hswish || !strcmp(m->inputs[0], a->inputs[kk]) || !strcmp(m->inputs[1], a->inputs[kk]))) {
+				no_quant[ia] = no_quant[ic] = 1;
+				if (hswish)
+					no_quant[im] = 1;
+			}
+		}
+		/* LayerNorm: Div(Sub(x, mean), Sqrt(Add(ReduceMean(Pow(Sub, 2) | Mul(Sub, Sub)), eps))) */
+		if (!strcmp(n->op_type, "Div") && n->n_inputs == 2 &&
+		    (sq = sole_producer(g, n->inputs[1], "Sqrt", &isq)) &&
+		    (ad = sole_producer(g, sq->inputs[0], "Add", &iad)) && !isnan(const_operand(g, ad, &k)) &&
+		    (v = sole_producer(g, ad->inputs[k], "ReduceMean", &iv)) &&
+		    (p = aimet_graph_producer(g, v->inputs[0], &ip, NULL)) &&
+		    (!strcmp(p->op_type, "Pow") || !strcmp(p->op_type, "Mul")) &&
+		    (d = aimet_graph_producer(g, n->inputs[0], &id, NULL)) && !strcmp(d->op_type, "Sub") &&
+		    !strcmp(p->inputs[0], d->outputs[0]) &&
+		    (mean = aimet_graph_producer(g, d->inputs[1], &imean, NULL)) &&
+		    !strcmp(mean->op_type, "ReduceMean")) {
+			size_t next;
+			no_quant[imean] = no_quant[id] = no_quant[ip] = no_quant[iv] = no_quant[iad] = no_quant[isq] = 1;
+			/* the affine tail (Mul gamma, Add beta) belongs to the module too */
+			if (aimet_graph_consumers(g, n->outputs[0], &next, 1) == 1 && !aimet_graph_is_output(g, n->outputs[0]) &&
+			    !strcmp(g->nodes[next]->op_type, "Mul")) {
+				const struct aimet_node *mul = g->nodes[next];
+				size_t after;
+				int has_gamma = aimet_graph_find_weight(g, mul->inputs[0], NULL) || aimet_graph_find_weight(g, mul->inputs[1], NULL);
+				if (has_gamma) {
+					no_quant[i] = 1;
+					if (aimet_graph_consumers(g, mul->outputs[0], &after, 1) == 1 &&
+					    !aimet_graph_is_output(g, mul->outputs[0]) && !strcmp(g->nodes[after]->op_type, "Add") &&
+					    (aimet_graph_find_weight(g, g->nodes[after]->inputs[0], NULL) ||
+					     aimet_graph_find_weight(g, g->nodes[after]->inputs[1], NULL)))
+						no_quant[next] = 1;
+				}
+			}
+		}
+	}
+}
+
 static int place_quantizers(struct aimet_ctx *ctx, struct aimet_qsim *s)
 {
 	const struct aimet_graph *g = s->model->graph;
@@ -175,6 +259,7 @@ static int place_quantizers(struct aimet_ctx *ctx, struct aimet_qsim *s)
 	if (!no_quant)
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
 	mark_supergroups(g, c, no_quant);
+	mark_decomposed(g, no_quant);
 	if (c->model_input_quantized)
 		for (size_t i = 0; i < g->n_inputs; i++) {
 			struct aimet_quantizer *q;

@@ -7,7 +7,6 @@ H=$AIMET_ROOT/tests/hostile
 G=$T/good
 mkdir -p "$G" "$T/o"
 cp "$H"/good/* "$G"/
-sim() { aimet-sim "$G/model.onnx" --data "$G/x.npy" --config "$G/config.json" "$@"; }
 empty_dir() { if [ -z "$(ls -A "$2")" ]; then ok; else bad "$1: left $(ls -A "$2" | head -n 3 | tr '\n' ' ')"; fi; }
 
 expect_ok control aimet-run "$G/model.onnx" --data "$G/x.npy" -o "$T/o/ctl.npy"
@@ -15,15 +14,15 @@ rm -f "$T/o/ctl.npy"
 
 # ---- outputs that cannot be written
 expect_fail run-dev-full 1 '' aimet-run "$G/model.onnx" --data "$G/x.npy" -o /dev/full
-expect_fail sim-dev-full 1 "$T/o/e.encodings" sim -o /dev/full --encodings "$T/o/e.encodings"
-expect_fail sim-enc-dev-full 1 "$T/o/m.onnx" sim -o "$T/o/m.onnx" --encodings /dev/full
+expect_fail sim-dev-full 1 "$T/o/e.encodings" aimet-sim "$G/model.onnx" --data "$G/x.npy" --config "$G/config.json" -q -o /dev/full --encodings "$T/o/e.encodings"
+expect_fail sim-enc-dev-full 1 "$T/o/m.onnx" aimet-sim "$G/model.onnx" --data "$G/x.npy" --config "$G/config.json" -q -o "$T/o/m.onnx" --encodings /dev/full
 : >"$T/regular"
 expect_fail run-parent-is-file 1 "$T/regular/out.npy" aimet-run "$G/model.onnx" --data "$G/x.npy" -o "$T/regular/out.npy"
-expect_fail sim-parent-is-file 1 "$T/o/e.encodings" sim -o "$T/regular/m.onnx" --encodings "$T/o/e.encodings"
+expect_fail sim-parent-is-file 1 "$T/o/e.encodings" aimet-sim "$G/model.onnx" --data "$G/x.npy" --config "$G/config.json" -q -o "$T/regular/m.onnx" --encodings "$T/o/e.encodings"
 expect_fail run-proc 1 /proc/aimet-out.npy aimet-run "$G/model.onnx" --data "$G/x.npy" -o /proc/aimet-out.npy
 expect_fail run-proc-file 1 '' aimet-run "$G/model.onnx" --data "$G/x.npy" -o /proc/version/out.npy
 expect_fail run-missing-dir 1 "$T/nodir/out.npy" aimet-run "$G/model.onnx" --data "$G/x.npy" -o "$T/nodir/out.npy"
-expect_fail encodings-convert-dev-full 1 '' aimet-encodings convert "$H/../data/enc_model_100.encodings" --to 2.0.0 -o /dev/full
+expect_fail encodings-convert-dev-full 1 '' aimet-encodings convert -q "$H/../data/enc_model_100.encodings" --to 2.0.0 -o /dev/full
 empty_dir "no temporaries" "$T/o"
 # an output that exists already is replaced only on success
 echo keep >"$T/o/out.npy"
@@ -50,9 +49,9 @@ if [ -f "$MODEL" ] && [ -f "$DATA" ]; then
 			rm -rf "$T/o"; mkdir -p "$T/o"
 			set -m   # job control: a background job would otherwise start with SIGINT ignored
 			if [ $tool = run ]; then
-				aimet-run "$MODEL" --data "$DATA" --batch 1 -o "$T/o/out.npy" 2>"$T/err" &
+				aimet-run -q "$MODEL" --data "$DATA" --batch 1 -o "$T/o/out.npy" 2>"$T/err" &
 			else
-				aimet-sim "$MODEL" --data "$DATA" --scheme tf --batch 1 -o "$T/o/out.onnx" \
+				aimet-sim -q "$MODEL" --data "$DATA" --scheme tf --batch 1 -o "$T/o/out.onnx" \
 					--encodings "$T/o/out.encodings" 2>"$T/err" &
 			fi
 			pid=$!

@@ -446,6 +446,17 @@ static void infer_errors(struct aimet_ctx *ctx)
 		aimet_tensor_free(y);
 		aimet_node_free(n);
 	}
+	/* a fourth input is refused, not ignored */
+	for (int t = 0; t < 2; t++) {
+		struct aimet_node *n4 = h_node(t ? "ConvTranspose" : "Conv", 4, 1);
+		struct aimet_tensor *in4[4] = {x, t ? wt : w, NULL, x}, *y4 = NULL;
+		if (!t)
+			h_attr_int(n4, "group", 2);
+		CHECK(run_op(ctx, t ? ct : conv, n4, 4, in4, &y4, 0, 1, -INFINITY, INFINITY) < 0,
+		      "%s with 4 inputs refused", t ? "ConvTranspose" : "Conv");
+		aimet_tensor_free(y4);
+		aimet_node_free(n4);
+	}
 	/* the same inputs are valid with the right attributes (so the errors above are specific) */
 	struct aimet_node *n = h_node("Conv", 2, 1);
 	struct aimet_tensor *in[2] = {x, w}, *y = NULL;

@@ -267,7 +267,7 @@ static void infer_errors(struct aimet_ctx *ctx)
 	struct aimet_tensor *bb = h_tensor_rand(3, (int64_t[]){3, 4, 6}, &seed, -1, 1);  /* batch 3 vs 2 */
 	struct aimet_tensor *ai = h_tensor_i64(2, (int64_t[]){4, 6}, (int64_t[24]){0});
 	struct aimet_tensor *y;
-	struct { const char *what; const struct aimet_op *op; struct aimet_tensor *x[3]; int n_in; int trans; } E[] = {
+	struct { const char *what; const struct aimet_op *op; struct aimet_tensor *x[4]; int n_in; int trans; } E[] = {
 		{"gemm inner mismatch", gemm, {a, b, NULL}, 2, 0},
 		{"gemm C broadcast", gemm, {a, b2, c3}, 3, 0},
 		{"gemm rank 3", gemm, {a3, b2, NULL}, 2, 0},
@@ -276,6 +276,8 @@ static void infer_errors(struct aimet_ctx *ctx)
 		{"matmul inner mismatch", mm, {a, b, NULL}, 2, 0},
 		{"matmul batch mismatch", mm, {a3, bb, NULL}, 2, 0},
 		{"matmul missing input", mm, {a, NULL, NULL}, 2, 0},
+		{"matmul three inputs", mm, {a, b2, c3}, 3, 0},
+		{"gemm four inputs", gemm, {a, b2, NULL}, 4, 0},
 	};
 	for (size_t i = 0; i < sizeof E / sizeof E[0]; i++) {
 		struct aimet_node *n = h_node(E[i].op->op_type, E[i].n_in, 1);

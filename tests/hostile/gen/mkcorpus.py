@@ -412,7 +412,6 @@ def config_cases(d):
     c['empty.yaml'] = ''
     c['binary.yaml'] = bytes(range(256)).decode('latin1')
     c['huge_int.yaml'] = 'defaults: {ops: {is_output_quantized: 99999999999999999999999999999}}\n'
-    c['multi_doc.yaml'] = 'defaults: {}\n---\ndefaults: {}\n'
     for k, v in c.items():
         write(d, k, v.encode('latin1'))
 
