@@ -61,7 +61,7 @@ echo "fmnist_resnet8 W4 ${opt:-per-tensor}, $ITERS steps per layer, -j $THREADS:
 printf "%-24s %10s %12s %10s %8s\n" layer ms/step GFLOP/step GFLOP/s "of sgemm"
 awk -v p1="$peak1" -v pn="$peakn" '
 	/^aimet-adaround: layer / { name = $4; sub(":", "", name) }
-	/ms per step/ { ms = $2; gf = $6; rate = $11
-		printf "%-24s %10.3f %12.4f %10.2f %7.1f%%\n", name, ms, gf, rate, pn > 0 ? 100 * rate / pn : 0 }
+	/ms per step/ { ms = $2; gf = $6; rate = $12
+		printf "%-24s %10.3f %12.4f %10.2f %7.1f%%\n", name, ms, gf, rate, (pn > 0 ? 100 * rate / pn : 0) }
 ' "$W/log"
 grep "layers rounded in" "$W/log"

@@ -85,7 +85,7 @@ static void progress(void *user, size_t layer, size_t n_layers, const struct aim
                      int64_t iter, int64_t total, double loss)
 {
 	if (iter < total) {
-		cli_progress("adaround: layer %zu/%zu %s: step %lld/%lld, loss %.4g", layer + 1, n_layers,
+		cli_progress("layer %zu/%zu %s: step %lld/%lld, loss %.4g", layer + 1, n_layers,
 		             l->name, (long long)iter, (long long)total, loss);
 		return;
 	}

@@ -36,6 +36,10 @@ aimet-sim "$M" --data "$C" --samples 64 -o - -q <"$M" >"$T/piped.onnx" 2>"$T/err
 expect_eq "model to stdout" 0 $?
 cmp -s "$T/piped.onnx" "$T/sim.onnx" && ok || bad "stdout model differs from -o model"
 
+# the shipped default configuration is the built-in default
+expect_ok "default config file" aimet-sim "$M" --data "$C" --samples 64 --config "$AIMET_ROOT/share/aimet/default_config.json" --encodings "$T/e4.enc" -q
+cmp -s "$T/e1.enc" "$T/e4.enc" && ok || bad "share/aimet/default_config.json differs from the built-in default"
+
 # per-channel YAML config
 printf 'defaults:\n  ops: {is_output_quantized: "True"}\n  params: {is_quantized: "True", is_symmetric: "True"}\n  per_channel_quantization: "True"\nmodel_input: {is_input_quantized: "True"}\n' >"$T/pc.yaml"
 expect_ok "yaml config" aimet-sim "$M" --data "$C" --samples 32 --config "$T/pc.yaml" --encodings "$T/pc.enc" -q
