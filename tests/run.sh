@@ -32,7 +32,8 @@ for t in "$BUILD"/tests/unit/* "$BUILD"/tests/ops/* "$BUILD"/tests/conformance/*
 	[ -x "$t" ] && [ -f "$t" ] && run_suite "${t#"$BUILD"/tests/}" "$t"
 done
 for s in tests/cli/test_*.sh tests/conformance/*.sh tests/hostile/*.sh; do
-	[ -f "$s" ] && run_suite "${s#tests/}" bash "$s"
+	# AIMET_SUITE_ASAN_OPTIONS: ASan settings for the tools the shell suites run (check-asan)
+	[ -f "$s" ] && run_suite "${s#tests/}" env ${AIMET_SUITE_ASAN_OPTIONS:+ASAN_OPTIONS=$AIMET_SUITE_ASAN_OPTIONS} bash "$s"
 done
 [ "$broken" -eq 0 ] || total_fail=$((total_fail + broken))
 echo "$total_pass passed, $total_fail failed"

@@ -19,6 +19,7 @@ static const struct cli_opt opts[] = {
 	{"layers", 0, 1, 1, "correct only these layers (node or output names, comma-separated)", "L1,L2"},
 	{"skip-layers", 0, 1, 1, "never correct these layers (comma-separated)", "L1,L2"},
 	{"report", 0, 1, 0, "write the per-layer report as JSON to FILE", "FILE"},
+	{"eval-data", 0, 1, 0, "also measure the shift on this data (not used for fitting)", "FILE"},
 	CLI_DATA_OPTS,
 	CLI_QUANT_OPTS,
 	{0}};
@@ -65,12 +66,16 @@ static struct cli_out *json_report(const struct aimet_bc_report *r, const char *
 	json_t *o = json_object(), *ly = json_array(), *skips = json_array();
 	struct cli_out *out;
 	char *text;
-	for (size_t i = 0; i < r->n_layers; i++)
-		json_array_append_new(ly, json_pack("{s:s, s:s, s:s, s:f, s:f}", "layer", r->layers[i].name,
-		                                    "output", r->layers[i].output, "method",
-		                                    r->layers[i].analytical ? "analytical" : "empirical",
-		                                    "shift_before", r->layers[i].shift_before,
-		                                    "shift_after", r->layers[i].shift_after));
+	for (size_t i = 0; i < r->n_layers; i++) {
+		json_t *e = json_pack("{s:s, s:s, s:s, s:f, s:f}", "layer", r->layers[i].name, "output",
+		                      r->layers[i].output, "method", r->layers[i].analytical ? "analytical" : "empirical",
+		                      "shift_before", r->layers[i].shift_before, "shift_after", r->layers[i].shift_after);
+		if (r->layers[i].has_heldout) {
+			json_object_set_new(e, "heldout_shift_before", json_real(r->layers[i].heldout_before));
+			json_object_set_new(e, "heldout_shift_after", json_real(r->layers[i].heldout_after));
+		}
+		json_array_append_new(ly, e);
+	}
 	for (size_t i = 0; i < r->n_skips; i++)
 		json_array_append_new(skips, json_pack("{s:s, s:s}", "layer", r->skips[i].layer, "reason",
 		                                       r->skips[i].reason));
@@ -88,18 +93,26 @@ static struct cli_out *json_report(const struct aimet_bc_report *r, const char *
 
 static void text_report(const struct aimet_bc_report *r, int measured)
 {
-	double before = 0, after = 0;
+	double before = 0, after = 0, hb = 0, ha = 0;
 	int n_an = 0;
 	for (size_t i = 0; i < r->n_layers; i++) {
 		before += r->layers[i].shift_before;
 		after += r->layers[i].shift_after;
+		hb += r->layers[i].heldout_before;
+		ha += r->layers[i].heldout_after;
 		n_an += r->layers[i].analytical;
 	}
 	if (r->n_layers) {
 		before /= (double)r->n_layers;
 		after /= (double)r->n_layers;
+		hb /= (double)r->n_layers;
+		ha /= (double)r->n_layers;
 	}
-	if (measured)
+	if (measured && r->n_layers && r->layers[0].has_heldout)
+		fprintf(stderr, "aimet-biascorr: %zu layers corrected (%d analytical), mean output shift %.4g -> %.4g, "
+		        "on --eval-data %.4g -> %.4g, %zu skipped\n", r->n_layers, n_an, before, after, hb, ha,
+		        r->n_skips);
+	else if (measured)
 		fprintf(stderr, "aimet-biascorr: %zu layers corrected (%d analytical), mean output shift %.4g -> %.4g, "
 		        "%zu skipped\n", r->n_layers, n_an, before, after, r->n_skips);
 	else
@@ -108,9 +121,9 @@ static void text_report(const struct aimet_bc_report *r, int measured)
 	if (cli_verbosity < 2)
 		return;
 	for (size_t i = 0; i < r->n_layers; i++)
-		fprintf(stderr, "  %s (%s): shift %.4g -> %.4g\n", r->layers[i].name,
+		fprintf(stderr, "  %s (%s): shift %.4g -> %.4g (--eval-data %.4g -> %.4g)\n", r->layers[i].name,
 		        r->layers[i].analytical ? "analytical" : "empirical", r->layers[i].shift_before,
-		        r->layers[i].shift_after);
+		        r->layers[i].shift_after, r->layers[i].heldout_before, r->layers[i].heldout_after);
 	for (size_t i = 0; i < r->n_skips; i++)
 		fprintf(stderr, "  skipped %s: %s\n", r->skips[i].layer, r->skips[i].reason);
 }
@@ -143,7 +156,7 @@ int main(int argc, char **argv)
 	struct aimet_model *model;
 	struct aimet_qsim_opts qo;
 	struct aimet_qconfig *config = NULL;
-	struct aimet_dataset *ds = NULL;
+	struct aimet_dataset *ds = NULL, *heldout = NULL;
 	struct aimet_bc_opts bo;
 	struct aimet_bc_report *rep;
 	struct cli_out *rout = NULL;
@@ -165,6 +178,8 @@ int main(int argc, char **argv)
 		cli_usage_error("--freeze-params is not supported by aimet-biascorr");
 	report = cli_get(&a, opts, "report");
 	enc_out = cli_get(&a, opts, "encodings");
+	if (cli_has(&a, opts, "eval-data") && !cli_has(&a, opts, "data"))
+		cli_usage_error("--eval-data needs --data");
 	if (enc_out && !cli_has(&a, opts, "data"))
 		cli_usage_error("--encodings needs --data");
 	if (((report && !strcmp(report, "-")) + (enc_out && !strcmp(enc_out, "-")) + !strcmp(out, "-")) > 1)
@@ -192,6 +207,19 @@ int main(int argc, char **argv)
 			spec.batch = 32;
 		if (aimet_dataset_open(ctx, &spec, &ds))
 			cli_die_ctx(ctx);
+		if (cli_get(&a, opts, "eval-data")) {
+			/* the same preprocessing and limit, another file */
+			aimet_dataset_spec_clear(&spec);
+			cli_dataset_spec(&a, opts, &spec);
+			if (spec.batch <= 0)
+				spec.batch = 32;
+			spec.n_sources = 1;
+			spec.names[0] = NULL;
+			spec.paths[0] = cli_get(&a, opts, "eval-data");
+			if (aimet_dataset_open(ctx, &spec, &heldout))
+				cli_die_ctx(ctx);
+			bo.heldout = heldout;
+		}
 		aimet_dataset_spec_clear(&spec);
 	}
 	if (aimet_bias_correct(ctx, model, &qo, ds, &bo, &rep))
@@ -225,6 +253,7 @@ int main(int argc, char **argv)
 		text_report(rep, ds != NULL);
 	aimet_bc_report_free(rep);
 	aimet_dataset_free(ds);
+	aimet_dataset_free(heldout);
 	aimet_model_free(model);
 	aimet_qconfig_free(config);
 	free(s1);

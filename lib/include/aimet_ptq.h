@@ -63,6 +63,9 @@ struct aimet_bc_opts {
 	const char *const *layers; int n_layers;        /* only these (NULL: every layer) */
 	const char *const *skip_layers; int n_skip;     /* never these */
 	void (*progress)(int64_t done, int64_t total);  /* layers done; may be NULL */
+	/* Other data (needs `ds` too) on which the shift is measured again, before and after,
+	 * against the uncorrected FP32 model: the correction's effect on data it was not fitted to. */
+	struct aimet_dataset *heldout;
 };
 /* Per corrected layer: the mean |quantized - FP32| output shift over channels before and after
  * (empirical: measured on the data; analytical: the predicted shift, after = 0). */
@@ -71,6 +74,8 @@ struct aimet_bc_layer {
 	char *output;          /* pre-activation output tensor */
 	int analytical;
 	double shift_before, shift_after;
+	int has_heldout;       /* measured on opts->heldout too: */
+	double heldout_before, heldout_after;
 };
 struct aimet_bc_report {
 	struct aimet_bc_layer *layers; size_t n_layers;

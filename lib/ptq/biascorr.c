@@ -25,7 +25,7 @@ struct bl {
 	int analytical;               /* corrected analytically */
 	double *sum_fp, *sum_q;       /* per-channel sums of the captured output */
 	double cnt_fp, cnt_q;         /* elements per channel seen */
-	double before, after;
+	double before, after, h_before, h_after;
 	int capture;                  /* capture in the running pass */
 };
 
@@ -37,6 +37,7 @@ struct bc {
 	struct bl *L; size_t n_l;
 	int quant;                    /* the hook simulates activations */
 	int scheme; double percentile;
+	int heldout_done;
 	struct aimet_bc_report *rep;
 };
 
@@ -444,8 +445,67 @@ static int report_add(struct bc *b, const struct bl *l)
 	x->analytical = l->analytical;
 	x->shift_before = l->before;
 	x->shift_after = l->after;
+	x->has_heldout = b->heldout_done;
+	x->heldout_before = l->h_before;
+	x->heldout_after = l->h_after;
 	if (!x->name || !x->output)
 		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
+	return AIMET_OK;
+}
+
+/* Put the simulator's quantized weights (on = 1) or the model's own (on = 0) into our plan. */
+static int install_weights(struct bc *b, int on)
+{
+	size_t nq = aimet_qsim_n_quantizers(b->sim);
+	for (size_t i = 0; i < nq; i++) {
+		struct aimet_quantizer *q = aimet_qsim_quantizer(b->sim, i);
+		const struct aimet_tensor *w;
+		int st;
+		if (q->kind != AIMET_ENC_PARAM || !q->has_enc)
+			continue;
+		w = on ? aimet_plan_constant(aimet_qsim_plan(b->sim), q->name)
+		       : aimet_graph_find_weight(b->m->graph, q->name, NULL);
+		if (w && (st = aimet_plan_set_weight(b->ctx, b->plan, q->name, w)))
+			return st;
+	}
+	return AIMET_OK;
+}
+
+/* Biases into our plan: the corrected ones (1) or the model's (0). */
+static int install_biases(struct bc *b, int corrected)
+{
+	for (size_t i = 0; i < b->n_l; i++) {
+		const struct bl *l = &b->L[i];
+		const struct aimet_tensor *t;
+		int st;
+		if (!l->bname)
+			continue;
+		t = corrected ? l->bias : aimet_graph_find_weight(b->m->graph, l->bname, NULL);
+		if (t && (st = aimet_plan_set_weight(b->ctx, b->plan, l->bname, t)))
+			return st;
+	}
+	return AIMET_OK;
+}
+
+/* The shift on other data against the uncorrected FP32 model, before and after correction. */
+static int measure_heldout(struct bc *b, struct aimet_dataset *ds)
+{
+	int st;
+	for (size_t i = 0; i < b->n_l; i++)
+		b->L[i].capture = b->L[i].bname != NULL;
+	b->quant = 0;
+	if ((st = install_weights(b, 0)) || (st = install_biases(b, 0)) || (st = pass(b, ds, NULL)))
+		return st;
+	b->quant = 1;
+	if ((st = install_weights(b, 1)) || (st = pass(b, ds, NULL)))
+		return st;
+	for (size_t i = 0; i < b->n_l; i++)
+		b->L[i].h_before = shift_of(&b->L[i]);
+	if ((st = install_biases(b, 1)) || (st = pass(b, ds, NULL)))
+		return st;
+	for (size_t i = 0; i < b->n_l; i++)
+		b->L[i].h_after = shift_of(&b->L[i]);
+	b->heldout_done = 1;
 	return AIMET_OK;
 }
 
@@ -637,6 +697,8 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
 			if (b.L[i].capture)
 				b.L[i].after = shift_of(&b.L[i]);
 	}
+	if (o.heldout && b.plan && (st = measure_heldout(&b, o.heldout)))
+		goto out;
 	aimet_plan_free(b.plan);
 	b.plan = NULL;
 	for (size_t i = 0; i < b.n_l; i++) {

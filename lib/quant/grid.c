@@ -177,16 +177,20 @@ int aimet_encoding_compute(struct aimet_ctx *ctx, double min, double max, int bw
 }
 
 /* ---- quantize / dequantize ----
- * One rounding rule throughout: half away from zero (roundf), AIMET's. ONNX QuantizeLinear
- * rounds half to even, so a QDQ model can differ by one step on an exact .5 tie of x / scale;
- * nothing else differs because both divide and multiply in float32. */
+ * One rounding rule for values: half to even (rintf in the default rounding mode), as ONNX
+ * QuantizeLinear rounds, so the simulation and the exported QDQ model agree bit for bit. AIMET
+ * rounds half away from zero; the two differ only on exact .5 ties of x / scale, which real
+ * data almost never hits — except where a tensor already on one grid is requantized onto
+ * another (a scale ratio of 2 makes every other level a tie), and there matching the model
+ * that users deploy matters more. Offsets of encodings (aimet_encoding_compute) still round
+ * as AIMET does. */
 
 int64_t aimet_quantize(const struct aimet_encoding *e, float x)
 {
 	double v;
 	if (e->is_float)
 		return 0;
-	v = (double)roundf(x / e->scale) - (double)e->offset;
+	v = (double)rintf(x / e->scale) - (double)e->offset;
 	if (!(v > 0))   /* also NaN */
 		return 0;
 	if (v >= (double)e->qmax)
@@ -232,7 +236,7 @@ float aimet_qdq(const struct aimet_encoding *e, float x)
 		int64_t q = aimet_quantize(e, x);
 		return (float)((double)(q + e->offset) * (double)e->scale);
 	}
-	t = roundf(x / e->scale);
+	t = rintf(x / e->scale);
 	lo = (float)e->offset;
 	hi = (float)(e->offset + e->qmax);
 	if (t < lo)
@@ -243,16 +247,15 @@ float aimet_qdq(const struct aimet_encoding *e, float x)
 }
 
 /* The fake-quantization hot loop (every activation of a simulated run goes through it), written
- * so that it vectorises: round half away from zero as trunc plus a correction, and clamps as
- * selects that leave NaN in place. Same results as aimet_qdq. */
+ * so that it vectorises: rintf becomes one rounding instruction and the clamps selects that
+ * leave NaN in place. Same results as aimet_qdq. */
 #pragma GCC push_options
 #pragma GCC optimize("no-trapping-math")   /* lets the compares become vector selects */
 AIMET_KERNEL_CLONES
 static void qdq_grid(float s, float lo, float hi, const float *x, float *y, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		float v = x[i] / s, t = truncf(v), d = v - t;   /* d is exact */
-		t += (float)(d >= 0.5f) - (float)(d <= -0.5f);
+		float t = rintf(x[i] / s);
 		t = t < lo ? lo : t;
 		t = t > hi ? hi : t;
 		y[i] = t * s;

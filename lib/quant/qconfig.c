@@ -210,7 +210,9 @@ static int parse_params(struct cfgparse *p, json_t *obj, const char *where,
 		return p->st = aimet_error(p->ctx, AIMET_ERR_NOMEM, "out of memory");
 	json_object_foreach(obj, key, val) {
 		struct aimet_qconfig_param *q = &(*out)[i++];
-		q->name = strdup(key);
+		*n = i;   /* counted at once: an error below must still free this name */
+		if (!(q->name = strdup(key)))
+			return p->st = aimet_error(p->ctx, AIMET_ERR_NOMEM, "out of memory");
 		if (!json_is_object(val))
 			return p->st = aimet_error(p->ctx, AIMET_ERR_FORMAT, "cannot read '%s': %s.params.%s must be an object", p->name, where, key);
 		q->is_quantized = get_bool(p, val, "is_quantized", key);

@@ -31,6 +31,13 @@ cmp -s "$T/mlp.onnx" "$T/w4.onnx" && bad "the quantization options changed nothi
 expect_ok "encodings" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/e.onnx" --encodings "$T/e.encodings" -q
 grep -q '"param_encodings"' "$T/e.encodings" && ok || bad "no encodings written"
 
+# the shift measured again on other data
+aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/h.onnx" --param-bw 4 --eval-data "$D/fmnist_test_x.npy" --report "$T/h.json" -q
+expect_eq "eval-data exit" 0 $?
+awk -F': ' '/heldout_shift_before/ {b=$2+0; n++} /heldout_shift_after/ {a=$2+0; if (!(a < b / 2)) bad=1} END {exit bad || n != 3}' "$T/h.json" \
+	&& ok || bad "held-out shift not cut by half: $(cat "$T/h.json")"
+expect_fail "eval-data without data" 2 "$T/x.onnx" aimet-biascorr "$M/fmnist_mlp.onnx" --analytical --eval-data "$D/fmnist_test_x.npy" -o "$T/x.onnx"
+
 # layer selection
 expect_ok "layers" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/l.onnx" --layers /l2/Gemm --report "$T/l.json" -q
 expect_eq "one layer" 1 "$(grep -c '"layer": "/l2/Gemm"' "$T/l.json")"

@@ -45,7 +45,9 @@ static void hand_cases(struct aimet_ctx *ctx)
 	n = rs_node("linear", "align_corners", NULL, 0);
 	for (int v = 0; v < 2; v++) {
 		CHECK(h_run(ctx, op_resize, n, 13, 3, in, 1, &y, v, 1) == 0, "%s", aimet_errmsg(ctx));
-		CHECK(h_max_rel_err(y, f32(4, (int64_t[]){1, 1, 3, 3}, e2)) < 1e-7, "align_corners values");
+		struct aimet_tensor *want = f32(4, (int64_t[]){1, 1, 3, 3}, e2);
+		CHECK(h_max_rel_err(y, want) < 1e-7, "align_corners values");
+		aimet_tensor_free(want);
 		aimet_tensor_free(y);
 	}
 	aimet_node_free(n);

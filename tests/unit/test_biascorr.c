@@ -1,5 +1,5 @@
 /* test_biascorr.c: bias correction on small hand-built models — empirical correction cuts the
- * mean output shift (checked independently through the simulator), analytical correction from
+ * mean output shift (checked independently through the simulator, and on held-out data), analytical correction from
  * the BN statistics agrees with the measured one (Relu, ReLU6, Relu+Clip), layer selection. */
 #include <math.h>
 #include <stdio.h>
@@ -154,6 +154,32 @@ static void test_empirical(struct aimet_ctx *ctx)
 		      !strcmp(rep->layers[0].name, "c1"), "--skip-layers c2 corrects c1 alone");
 		aimet_bc_report_free(rep);
 		aimet_model_free(m2);
+	}
+	/* measured again on other data, against the uncorrected FP32 model */
+	{
+		struct aimet_tensor *x2 = dfq_input(4, xd, 0, 1);
+		char keep_path[256];
+		struct aimet_dataset *ds2;
+		struct aimet_bc_opts o;
+		struct aimet_model *m3 = aimet_model_clone(orig);
+		snprintf(keep_path, sizeof(keep_path), "%s", npy_path);
+		ds2 = dataset(ctx, x2);
+		memset(&o, 0, sizeof(o));
+		o.heldout = ds2;
+		rep = NULL;
+		CHECK(ds2 && aimet_bias_correct(ctx, m3, &q, ds, &o, &rep) == 0 && rep && rep->n_layers == 2,
+		      "held-out: %s", aimet_errmsg(ctx));
+		for (size_t i = 0; rep && i < rep->n_layers; i++)
+			CHECK(rep->layers[i].has_heldout && rep->layers[i].heldout_before > 1e-4 &&
+			      rep->layers[i].heldout_after < 0.5 * rep->layers[i].heldout_before,
+			      "%s: held-out shift %g -> %g", rep->layers[i].name, rep->layers[i].heldout_before,
+			      rep->layers[i].heldout_after);
+		aimet_bc_report_free(rep);
+		aimet_dataset_free(ds2);
+		unlink(npy_path);
+		snprintf(npy_path, sizeof(npy_path), "%s", keep_path);
+		aimet_tensor_free(x2);
+		aimet_model_free(m3);
 	}
 	CHECK(aimet_bias_correct(ctx, orig, &q, NULL, NULL, NULL) == AIMET_ERR_INVALID,
 	      "empirical correction without data is refused");

@@ -1,5 +1,5 @@
 /* test_bnfold.c: batch-norm and affine folding keep the model's function and remove the folded
- * nodes; the simulator quantizes a decomposed HardSwish only at its output. */
+ * nodes; the simulator quantizes a decomposed LayerNorm only at its output. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +32,8 @@ static void add_node(struct aimet_graph *g, const char *op, int n_in, const char
 }
 
 /* x[2,4,6,6] -> Conv(8, 3x3, pad 1) -> BN -> Mul(c[8,1,1]) -> Add(scalar) -> Relu
- *   -> Conv(8, 1x1) -> Add(3) -> Clip(0,6) -> Mul(with the Conv output) -> Div(6) -> y */
+ *   -> Conv(8, 1x1) -> LayerNorm over the last axis, decomposed: ReduceMean, Sub, Pow 2,
+ *   ReduceMean, Add eps, Sqrt, Div, Mul gamma[6], Add beta[6] -> y */
 static struct aimet_model *build(void)
 {
 	struct aimet_model *m = calloc(1, sizeof(*m));
@@ -61,14 +62,16 @@ static struct aimet_model *build(void)
 	aimet_graph_add_initializer(NULL, g, weight("scale", 3, c811, 0.2f, 3.0f));
 	aimet_graph_add_initializer(NULL, g, weight("shift", 0, NULL, 0.1f, 0.1f));
 	aimet_graph_add_initializer(NULL, g, weight("w2", 4, w2d, -0.5f, 0.5f));
-	aimet_graph_add_initializer(NULL, g, weight("three", 0, NULL, 3, 3));
-	aimet_graph_add_initializer(NULL, g, weight("zero", 0, NULL, 0, 0));
-	aimet_graph_add_initializer(NULL, g, weight("six", 0, NULL, 6, 6));
+	aimet_graph_add_initializer(NULL, g, weight("two", 0, NULL, 2, 2));
+	aimet_graph_add_initializer(NULL, g, weight("eps", 0, NULL, 1e-5f, 1e-5f));
+	aimet_graph_add_initializer(NULL, g, weight("ln_gamma", 1, (int64_t[]){6}, 0.5f, 1.5f));
+	aimet_graph_add_initializer(NULL, g, weight("ln_beta", 1, (int64_t[]){6}, -0.5f, 0.5f));
 	{
 		const char *conv1[3] = {"x", "w1", "b1"}, *bn[5] = {"c1", "gamma", "beta", "mean", "var"};
 		const char *mul[2] = {"scale", "bn"}, *add[2] = {"mul", "shift"}, *relu[1] = {"add"};
-		const char *conv2[2] = {"relu", "w2"}, *a3[2] = {"c2", "three"}, *clip[3] = {"a3", "zero", "six"};
-		const char *hm[2] = {"c2", "clip"}, *dv[2] = {"hm", "six"};
+		const char *conv2[2] = {"relu", "w2"}, *rm1[1] = {"c2"}, *sub[2] = {"c2", "mean1"};
+		const char *pw[2] = {"d", "two"}, *rm2[1] = {"sq"}, *ae[2] = {"lnvar", "eps"}, *sr[1] = {"ve"};
+		const char *dv[2] = {"d", "sd"}, *mg[2] = {"nrm", "ln_gamma"}, *ab[2] = {"gn", "ln_beta"};
 		add_node(g, "Conv", 3, conv1, "c1");
 		aimet_node_set_ints(g->nodes[0], "pads", (const int64_t[]){1, 1, 1, 1}, 4);
 		add_node(g, "BatchNormalization", 5, bn, "bn");
@@ -76,10 +79,17 @@ static struct aimet_model *build(void)
 		add_node(g, "Add", 2, add, "add");
 		add_node(g, "Relu", 1, relu, "relu");
 		add_node(g, "Conv", 2, conv2, "c2");
-		add_node(g, "Add", 2, a3, "a3");
-		add_node(g, "Clip", 3, clip, "clip");
-		add_node(g, "Mul", 2, hm, "hm");
-		add_node(g, "Div", 2, dv, "y");
+		add_node(g, "ReduceMean", 1, rm1, "mean1");
+		aimet_node_set_ints(g->nodes[g->n_nodes - 1], "axes", (const int64_t[]){-1}, 1);
+		add_node(g, "Sub", 2, sub, "d");
+		add_node(g, "Pow", 2, pw, "sq");
+		add_node(g, "ReduceMean", 1, rm2, "lnvar");
+		aimet_node_set_ints(g->nodes[g->n_nodes - 1], "axes", (const int64_t[]){-1}, 1);
+		add_node(g, "Add", 2, ae, "ve");
+		add_node(g, "Sqrt", 1, sr, "sd");
+		add_node(g, "Div", 2, dv, "nrm");
+		add_node(g, "Mul", 2, mg, "gn");
+		add_node(g, "Add", 2, ab, "y");
 	}
 	return m;
 }
@@ -121,7 +131,7 @@ int main(void)
 	CHECK(aimet_fold_batchnorms(ctx, f, &n) == 0, "fold: %s", aimet_errmsg(ctx));
 	CHECK(n == 3, "folded %d nodes, want 3 (BN, Mul, Add)", n);
 	CHECK(count_op(f->graph, "BatchNormalization") == 0 && count_op(f->graph, "Mul") == 1 &&
-	      count_op(f->graph, "Add") == 1, "folded nodes still there");
+	      count_op(f->graph, "Add") == 2, "folded nodes still there (or the LayerNorm's folded)");
 	CHECK(aimet_graph_find_initializer(f->graph, "gamma", NULL) == NULL, "unused BN parameters kept");
 	y1 = run(ctx, f, x);
 	CHECK(y0 && y1, "runs");
@@ -151,14 +161,15 @@ int main(void)
 		free(bet);
 	}
 
-	/* the simulator quantizes the decomposed HardSwish at its output only */
+	/* the simulator quantizes the decomposed LayerNorm at its output only */
 	{
 		struct aimet_qsim *s = NULL;
+		static const char *const inner[] = {"mean1", "d", "sq", "lnvar", "ve", "sd", "nrm", "gn"};
 		CHECK(aimet_qsim_new(ctx, aimet_model_clone(m), NULL, &s) == 0, "qsim: %s", aimet_errmsg(ctx));
 		if (s) {
-			CHECK(!aimet_qsim_find(s, "a3") && !aimet_qsim_find(s, "clip") && !aimet_qsim_find(s, "hm"),
-			      "HardSwish internals quantized");
-			CHECK(aimet_qsim_find(s, "y") && aimet_qsim_find(s, "c2"), "HardSwish input/output not quantized");
+			for (int i = 0; i < 8; i++)
+				CHECK(!aimet_qsim_find(s, inner[i]), "LayerNorm internal '%s' quantized", inner[i]);
+			CHECK(aimet_qsim_find(s, "y") && aimet_qsim_find(s, "c2"), "LayerNorm input/output not quantized");
 			CHECK(aimet_qsim_find(s, "relu") && !aimet_qsim_find(s, "c1"), "folded chain placement");
 		}
 		aimet_qsim_free(s);

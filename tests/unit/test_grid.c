@@ -187,10 +187,16 @@ static void test_qdq(struct aimet_ctx *ctx)
 	CHECK(isnan(y[6]) && isnan(aimet_qdq(&e, NAN)), "NaN propagates");
 	CHECK(aimet_quantize(&e, NAN) == 0, "NaN quantizes to level 0");
 	CHECK(aimet_qdq(&e, INFINITY) == e.max && aimet_qdq(&e, -INFINITY) == e.min, "inf clamps");
-	/* half away from zero on an exact tie: scale 1, x = 2.5 -> 3 (ONNX would give 2) */
+	/* values round half to even on an exact tie, as ONNX QuantizeLinear: 2.5 -> 2, 3.5 -> 4 */
 	aimet_encoding_set(ctx, 8, 1, 1.0, -128, &e);
-	CHECK(aimet_qdq(&e, 2.5f) == 3.0f && aimet_qdq(&e, -2.5f) == -3.0f, "ties away from zero");
-	CHECK(aimet_quantize(&e, 2.5f) == 131, "tie quantize");
+	CHECK(aimet_qdq(&e, 2.5f) == 2.0f && aimet_qdq(&e, -2.5f) == -2.0f && aimet_qdq(&e, 3.5f) == 4.0f,
+	      "ties to even");
+	CHECK(aimet_quantize(&e, 2.5f) == 130 && aimet_quantize(&e, 3.5f) == 132, "tie quantize");
+	{
+		float xs[4] = {2.5f, -2.5f, 3.5f, 0.5f}, ys[4];
+		aimet_qdq_array(&e, xs, ys, 4);
+		CHECK(ys[0] == 2.0f && ys[1] == -2.0f && ys[2] == 4.0f && ys[3] == 0.0f, "array ties to even");
+	}
 	/* per channel: [outer=2, ch=2, inner=3] */
 	{
 		float a[12], b[12];
