@@ -1,5 +1,6 @@
 /* tensor.c: dtypes and dense tensors shared by the IR (weights) and the executor (values). */
 #include "aimet.h"
+#include "aimet_ops.h"   /* the float16 conversion */
 
 #include <math.h>
 #include <stdlib.h>
@@ -187,35 +188,14 @@ int aimet_tensor_equal(const struct aimet_tensor *a, const struct aimet_tensor *
 	return memcmp(a->data, b->data, a->nbytes) == 0;
 }
 
-static float half_to_float(uint16_t h)
-{
-	uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-	float f;
-	if (exp == 0) {
-		f = ldexpf((float)man, -24);
-		return sign ? -f : f;
-	}
-	if (exp == 31)
-		bits = sign | 0x7f800000u | (man << 13);
-	else
-		bits = sign | ((exp + 112) << 23) | (man << 13);
-	memcpy(&f, &bits, 4);
-	return f;
-}
-
 double aimet_tensor_get_f64(const struct aimet_tensor *t, int64_t i)
 {
 	const void *p = t->data;
 	switch (t->dtype) {
 	case AIMET_FLOAT: return ((const float *)p)[i];
 	case AIMET_DOUBLE: return ((const double *)p)[i];
-	case AIMET_FLOAT16: return half_to_float(((const uint16_t *)p)[i]);
-	case AIMET_BFLOAT16: {
-		uint32_t bits = (uint32_t)((const uint16_t *)p)[i] << 16;
-		float f;
-		memcpy(&f, &bits, 4);
-		return f;
-	}
+	case AIMET_FLOAT16: return aimet_f16_to_f32(((const uint16_t *)p)[i]);
+	case AIMET_BFLOAT16: return aimet_bf16_to_f32(((const uint16_t *)p)[i]);
 	case AIMET_UINT8: case AIMET_BOOL: case AIMET_UINT4: return ((const uint8_t *)p)[i];
 	case AIMET_INT8: case AIMET_INT4: return ((const int8_t *)p)[i];
 	case AIMET_UINT16: return ((const uint16_t *)p)[i];
