@@ -31,35 +31,6 @@ static const char usage[] =
 	"(empirical), or computed from the folded batch-norm statistics (--analytical; without\n"
 	"--data only layers after a batch norm are corrected). MODEL and OUT may be '-'.";
 
-/* Split repeated comma-separated values into one list (strings owned by *store). */
-static int split_list(const struct cli_args *a, const char *name, char **store, const char ***out)
-{
-	const char **vals;
-	int n = cli_get_all(a, opts, name, &vals), count = 0;
-	size_t len = 0;
-	char *buf, *p;
-	const char **list;
-	*out = NULL;
-	*store = NULL;
-	if (n <= 0)
-		return 0;
-	for (int i = 0; i < n; i++)
-		len += strlen(vals[i]) + 1;
-	if (!(buf = malloc(len)) || !(list = calloc(len + 1, sizeof(*list))))
-		cli_die("out of memory");
-	p = buf;
-	for (int i = 0; i < n; i++) {
-		strcpy(p, vals[i]);
-		for (char *t = strtok(p, ","); t; t = strtok(NULL, ","))
-			list[count++] = t;
-		p += strlen(vals[i]) + 1;
-	}
-	if (!count)
-		cli_usage_error("--%s: empty list", name);
-	*store = buf;
-	*out = list;
-	return count;
-}
 
 static struct cli_out *json_report(const struct aimet_bc_report *r, const char *path)
 {
@@ -133,21 +104,6 @@ static void progress_layers(int64_t done, int64_t total)
 	cli_progress("bias correction: %lld/%lld layers", (long long)done, (long long)total);
 }
 
-/* Fail before the work, not after it, when an output cannot be created. */
-static void check_writable(const char *path)
-{
-	char dir[4096];
-	const char *slash;
-	if (!path || !strcmp(path, "-"))
-		return;
-	slash = strrchr(path, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
-	if (access(dir, W_OK | X_OK))
-		cli_die("cannot write '%s': %s", path, strerror(errno));
-}
 
 int main(int argc, char **argv)
 {
@@ -186,13 +142,13 @@ int main(int argc, char **argv)
 		cli_usage_error("only one output can go to stdout");
 	if (!strcmp(out, "-") && isatty(1))
 		cli_die("refusing to write a binary model to a terminal");
-	check_writable(out);
-	check_writable(report);
-	check_writable(enc_out);
+	cli_check_writable(out);
+	cli_check_writable(report);
+	cli_check_writable(enc_out);
 	version = cli_encoding_version(&a, opts);
 	cli_qsim_opts(ctx, &a, opts, &qo, &config);
-	bo.n_layers = split_list(&a, "layers", &s1, &l1);
-	bo.n_skip = split_list(&a, "skip-layers", &s2, &l2);
+	bo.n_layers = cli_get_list(&a, opts, "layers", &s1, &l1);
+	bo.n_skip = cli_get_list(&a, opts, "skip-layers", &s2, &l2);
 	bo.layers = l1;
 	bo.skip_layers = l2;
 	bo.progress = progress_layers;

@@ -88,21 +88,6 @@ static struct cli_out *json_report(const struct aimet_cle_report *r, const char 
 	return out;
 }
 
-/* Fail before the work, not after it, when an output cannot be created. */
-static void check_writable(const char *path)
-{
-	char dir[4096];
-	const char *slash;
-	if (!path || !strcmp(path, "-"))
-		return;
-	slash = strrchr(path, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
-	if (access(dir, W_OK | X_OK))
-		cli_die("cannot write '%s': %s", path, strerror(errno));
-}
 
 int main(int argc, char **argv)
 {
@@ -124,8 +109,8 @@ int main(int argc, char **argv)
 		cli_usage_error("only one output can go to stdout");
 	if (!strcmp(out, "-") && isatty(1))
 		cli_die("refusing to write a binary model to a terminal");
-	check_writable(out);
-	check_writable(report);
+	cli_check_writable(out);
+	cli_check_writable(report);
 	aimet_cle_opts_init(&co);
 	co.keep_relu6 = cli_has(&a, opts, "keep-relu6");
 	co.no_high_bias_fold = cli_has(&a, opts, "no-high-bias-fold");

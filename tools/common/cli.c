@@ -767,3 +767,48 @@ void cli_progress_done(void)
 }
 
 int cli_interrupted(void) { return interrupted_flag != 0; }
+
+void cli_check_writable(const char *path)
+{
+	char dir[4096];
+	const char *slash;
+	if (!path || !strcmp(path, "-"))
+		return;
+	slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (access(dir, W_OK | X_OK))
+		cli_die("cannot write '%s': %s", path, strerror(errno));
+}
+
+int cli_get_list(const struct cli_args *a, const struct cli_opt *opts, const char *name,
+                 char **store, const char ***out)
+{
+	const char **vals, **list;
+	int n = cli_get_all(a, opts, name, &vals), count = 0;
+	size_t len = 0;
+	char *buf, *p;
+	*out = NULL;
+	*store = NULL;
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		len += strlen(vals[i]) + 1;
+	if (!(buf = malloc(len)) || !(list = calloc(len + 1, sizeof(*list))))
+		cli_die("out of memory");
+	p = buf;
+	for (int i = 0; i < n; i++) {
+		char *save = NULL;
+		strcpy(p, vals[i]);
+		for (char *t = strtok_r(p, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			list[count++] = t;
+		p += strlen(vals[i]) + 1;
+	}
+	if (!count)
+		cli_usage_error("--%s: empty list", name);
+	*store = buf;
+	*out = list;
+	return count;
+}

@@ -115,6 +115,15 @@ const char *cli_out_path(struct cli_out *o);
  * and in cli_die* (exit 128+signal after a signal), pending temporaries are removed. */
 int cli_interrupted(void);
 
+/* Die (exit 1) before any work when an output path cannot be created: its directory must be
+ * writable. "-" and NULL pass. */
+void cli_check_writable(const char *path);
+/* The values of a repeatable option holding comma-separated lists ("--layers a,b --layers c"),
+ * as one list: returns the count; *out is the list and *store the strings it points into
+ * (free both). 0 when the option was not given; an empty list is a usage error. */
+int cli_get_list(const struct cli_args *a, const struct cli_opt *opts, const char *name,
+                 char **store, const char ***out);
+
 /* Progress: a single updating line on a terminal, periodic plain lines otherwise, nothing
  * when quiet. */
 void cli_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
