@@ -28,15 +28,17 @@ TOOLS := $(TOOL_SRC:tools/%.c=$(B)/bin/%)
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/ops/*.c tests/conformance/*.c))
 TESTS := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/*.c))
-HEADERS := $(wildcard lib/include/*.h lib/*/*.h tools/common/*.h tests/*.h)
+HEADERS := $(wildcard lib/include/*.h lib/*/*.h lib/ops/ops.def tools/common/*.h tests/*.h tests/*/*.h)
 
 .SECONDARY:
 .PHONY: all check install uninstall clean distclean bench fuzz check-asan
 all: $(LIB) $(TOOLS)
 
-$(GEN_SRC) $(GEN_HDR): $(ONNX_PROTO)
+# One protoc-c run writes both files (a single target, so parallel make runs it once).
+$(GEN_SRC): $(ONNX_PROTO)
 	@mkdir -p $(B)/gen
 	cd $(dir $(ONNX_PROTO)) && $(PROTOC_C) --c_out=$(abspath $(B)/gen) $(notdir $(ONNX_PROTO))
+$(GEN_HDR): $(GEN_SRC)
 
 $(B)/gen/onnx.pb-c.o: $(GEN_SRC)
 	$(CC) $(ALL_CFLAGS) -w -c $< -o $@
