@@ -40,7 +40,7 @@ cp "$G/model.onnx" "$T/m2.onnx"; rm -f "$T/m2.onnx"
 expect_fail model-vanished 1 "$T/o/out.npy" aimet-run "$T/m2.onnx" --data "$G/x.npy" -o "$T/o/out.npy"
 
 # ---- signals during a long run: a real model on many samples, stopped after a moment
-MODEL=$AIMET_SHARED/models/fmnist_resnet8.onnx
+MODEL=$AIMET_ROOT/share/aimet/examples/fmnist_resnet8.onnx
 DATA=$AIMET_ROOT/share/aimet/examples/test_x.npy
 if [ -f "$MODEL" ] && [ -f "$DATA" ]; then
 	sum_before=$(md5sum "$MODEL" "$DATA" | md5sum)

@@ -11,6 +11,7 @@ cp "$H"/good/* "$G"/
 # anything near this means an allocation sized from a file's claims, not from its contents
 RSS_MAX_KB=${HOSTILE_RSS_MAX_KB:-1048576}
 TIME_MAX=${HOSTILE_TIME_MAX:-30}
+max_rss=0 max_rss_case=
 
 # hostile NAME CMD...: the checks above; outputs must go to $T/o (emptied after each case).
 hostile() {
@@ -20,6 +21,7 @@ hostile() {
 	timeout -s KILL "$TIME_MAX" /usr/bin/time -f '%M' -o "$T/rss" "$@" >"$T/out" 2>"$T/err" </dev/null
 	rc=$?
 	rss=$(tail -n 1 "$T/rss" 2>/dev/null)
+	[[ "$rss" =~ ^[0-9]+$ ]] && [ "$rss" -gt "$max_rss" ] && max_rss=$rss max_rss_case=$name
 	if [ "$rc" -ne 1 ]; then
 		bad "$name: exit $rc, want 1 ($(head -c 300 "$T/err"; grep -h signal "$T/rss"))"
 	elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -q "^$prog: " "$T/err"; then
@@ -100,4 +102,5 @@ for f in "$H"/config/*; do
 	hostile "config/$(basename "$f")" aimet-sim -q "$G/model.onnx" --data "$G/x.npy" -o "$T/o/out.onnx" \
 		--encodings "$T/o/out.encodings" --config "$f"
 done
+echo "largest max RSS: $max_rss KiB ($max_rss_case)"
 finish

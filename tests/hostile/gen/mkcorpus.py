@@ -412,6 +412,9 @@ def config_cases(d):
     c['empty.yaml'] = ''
     c['binary.yaml'] = bytes(range(256)).decode('latin1')
     c['huge_int.yaml'] = 'defaults: {ops: {is_output_quantized: 99999999999999999999999999999}}\n'
+    # found by fuzz_qconfig: a params entry that is not an object leaked the names before it
+    c['params_entry_not_object.json'] = '{"params": {"weight": {"is_quantized": "True"}, "bias": 5}}'
+    c['params_entry_bad_bool.json'] = '{"params": {"weight": {"is_quantized": "Maybe"}}}'
     for k, v in c.items():
         write(d, k, v.encode('latin1'))
 
