@@ -225,6 +225,8 @@ int aimet_model_equal(const struct aimet_model *a, const struct aimet_model *b,
 /* Opset of the default ("" / "ai.onnx") domain; 0 if none is imported. */
 int64_t aimet_model_opset(const struct aimet_model *m);
 
+/* The node's name, or its first output's name when it has none: how messages name a layer. */
+const char *aimet_node_label(const struct aimet_node *n);
 /* Attribute lookup on a node (NULL when absent) and typed getters with defaults. */
 const struct aimet_attr *aimet_node_attr(const struct aimet_node *n, const char *name);
 int64_t aimet_node_attr_int(const struct aimet_node *n, const char *name, int64_t dflt);

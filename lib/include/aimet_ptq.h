@@ -41,6 +41,10 @@ struct aimet_cle_set {
 	int n_absorbed;                  /* channels with c > 0 */
 };
 struct aimet_cle_skip { char *layer; char *reason; };
+/* Append to a pass report's skip list: the layer's label and a formatted reason. */
+int aimet_skip_add(struct aimet_ctx *ctx, struct aimet_cle_skip **skips, size_t *n,
+                   const struct aimet_node *layer, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 struct aimet_cle_report {
 	int n_bn_folded, n_relu6_replaced, rounds;
 	struct aimet_cle_set *sets; size_t n_sets;

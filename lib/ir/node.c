@@ -4,6 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *aimet_node_label(const struct aimet_node *n)
+{
+	return n->name && n->name[0] ? n->name : (n->n_outputs ? n->outputs[0] : "?");
+}
+
 const struct aimet_attr *aimet_node_attr(const struct aimet_node *n, const char *name)
 {
 	for (int i = 0; i < n->n_attrs; i++)

@@ -41,35 +41,10 @@ struct bc {
 	struct aimet_bc_report *rep;
 };
 
-static const char *node_label(const struct aimet_node *n)
-{
-	return n->name && n->name[0] ? n->name : (n->n_outputs ? n->outputs[0] : "?");
-}
 
-static int add_skip(struct bc *b, const struct aimet_node *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int add_skip(struct bc *b, const struct aimet_node *n, const char *fmt, ...)
-{
-	struct aimet_bc_report *r = b->rep;
-	char buf[512];
-	va_list ap;
-	struct aimet_cle_skip *k = aimet_realloc_array(r->skips, r->n_skips + 1, sizeof(*k));
-	if (!k)
-		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
-	r->skips = k;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	k[r->n_skips].layer = aimet_strdup(node_label(n));
-	k[r->n_skips].reason = aimet_strdup(buf);
-	if (!k[r->n_skips].layer || !k[r->n_skips].reason) {
-		free(k[r->n_skips].layer);
-		free(k[r->n_skips].reason);
-		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
-	}
-	r->n_skips++;
-	return AIMET_OK;
-}
+/* One skipped layer into this pass's report. */
+#define add_skip(state, layer, ...) \
+	aimet_skip_add((state)->ctx, &(state)->rep->skips, &(state)->rep->n_skips, layer, __VA_ARGS__)
 
 static int in_list(const struct aimet_node *n, const char *const *v, int count)
 {
@@ -109,7 +84,7 @@ static int ensure_bias(struct bc *b, struct bl *l)
 	int64_t dim = (int64_t)l->n_out;
 	struct aimet_tensor *t;
 	int st;
-	snprintf(base, sizeof(base), "%s.bias", node_label(n));
+	snprintf(base, sizeof(base), "%s.bias", aimet_node_label(n));
 	if (!(name = aimet_graph_unique_name(g, base)))
 		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
 	t = aimet_tensor_new(name, AIMET_FLOAT, 1, &dim);
@@ -440,7 +415,7 @@ static int report_add(struct bc *b, const struct bl *l)
 	r->layers = x;
 	x = &r->layers[r->n_layers++];
 	memset(x, 0, sizeof(*x));
-	x->name = aimet_strdup(node_label(l->node));
+	x->name = aimet_strdup(aimet_node_label(l->node));
 	x->output = aimet_strdup(l->out);
 	x->analytical = l->analytical;
 	x->shift_before = l->before;

@@ -39,35 +39,10 @@ void aimet_cle_opts_init(struct aimet_cle_opts *o)
 	memset(o, 0, sizeof(*o));
 }
 
-static const char *node_label(const struct aimet_node *n)
-{
-	return n->name && n->name[0] ? n->name : (n->n_outputs ? n->outputs[0] : "?");
-}
 
-static int add_skip(struct cle_state *s, const struct aimet_node *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int add_skip(struct cle_state *s, const struct aimet_node *n, const char *fmt, ...)
-{
-	struct aimet_cle_report *r = s->rep;
-	char buf[512];
-	va_list ap;
-	struct aimet_cle_skip *k = aimet_realloc_array(r->skips, r->n_skips + 1, sizeof(*k));
-	if (!k)
-		return aimet_error(s->ctx, AIMET_ERR_NOMEM, "out of memory");
-	r->skips = k;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	k[r->n_skips].layer = aimet_strdup(node_label(n));
-	k[r->n_skips].reason = aimet_strdup(buf);
-	if (!k[r->n_skips].layer || !k[r->n_skips].reason) {
-		free(k[r->n_skips].layer);
-		free(k[r->n_skips].reason);
-		return aimet_error(s->ctx, AIMET_ERR_NOMEM, "out of memory");
-	}
-	r->n_skips++;
-	return AIMET_OK;
-}
+/* One skipped layer into this pass's report. */
+#define add_skip(state, layer, ...) \
+	aimet_skip_add((state)->ctx, &(state)->rep->skips, &(state)->rep->n_skips, layer, __VA_ARGS__)
 
 /* Output and input channel of element (a, j, *) of the [dim0, dim1, inner] view. */
 static void chan(const struct layer *l, size_t a, size_t j, size_t *oc, size_t *ic)
@@ -295,13 +270,13 @@ static int link_next(struct cle_state *s, size_t i, const struct aimet_cle_opts 
 			return add_skip(s, l->node, "followed by %s of domain '%s'", c->op_type, c->domain);
 		if (strcmp(c->inputs[0], in) || c->n_outputs != 1)
 			return add_skip(s, l->node, "followed by %s '%s' that it does not feed as input 0",
-			                c->op_type, node_label(c));
+			                c->op_type, aimet_node_label(c));
 		k = !strcmp(c->op_type, "Relu") ? ACT_RELU : !strcmp(c->op_type, "PRelu") ? ACT_PRELU : -1;
 		if (k < 0) {
 			double lo, hi;
 			if (clip_bounds(g, c, &lo, &hi))
 				return add_skip(s, l->node, "followed by Clip '%s' with bounds that are not constant",
-				                node_label(c));
+				                aimet_node_label(c));
 			if (lo == 0 && hi >= FLT_MAX)
 				k = ACT_RELU;
 			else if (lo == 0 && hi == 6)
@@ -325,16 +300,16 @@ static int link_next(struct cle_state *s, size_t i, const struct aimet_cle_opts 
 	}
 	if ((j = layer_of(s, c)) < 0) {
 		if (!strcmp(c->op_type, "Conv") || !strcmp(c->op_type, "ConvTranspose") || !strcmp(c->op_type, "Gemm"))
-			return add_skip(s, l->node, "next layer '%s' cannot be rescaled", node_label(c));
-		return add_skip(s, l->node, "feeds %s '%s', not a layer", c->op_type, node_label(c));
+			return add_skip(s, l->node, "next layer '%s' cannot be rescaled", aimet_node_label(c));
+		return add_skip(s, l->node, "feeds %s '%s', not a layer", c->op_type, aimet_node_label(c));
 	}
 	if (strcmp(c->inputs[0], in))
-		return add_skip(s, l->node, "feeds '%s' as its weight, not its input", node_label(c));
+		return add_skip(s, l->node, "feeds '%s' as its weight, not its input", aimet_node_label(c));
 	if (s->L[j].n_in != l->n_out)
-		return add_skip(s, l->node, "channel count differs from the input of '%s'", node_label(c));
+		return add_skip(s, l->node, "channel count differs from the input of '%s'", aimet_node_label(c));
 	if (kind == ACT_RELU6 && o->keep_relu6)
 		return add_skip(s, l->node, "ReLU6 before '%s' kept (--keep-relu6): scaling would change the function",
-		                node_label(c));
+		                aimet_node_label(c));
 	l->next = j;
 	l->act = act;
 	l->act2 = act2;
@@ -467,7 +442,7 @@ static int ensure_bias(struct cle_state *s, struct layer *l)
 	int st;
 	if (l->b)
 		return AIMET_OK;
-	snprintf(base, sizeof(base), "%s.bias", node_label(n));
+	snprintf(base, sizeof(base), "%s.bias", aimet_node_label(n));
 	if (!(name = aimet_graph_unique_name(g, base)))
 		return aimet_error(s->ctx, AIMET_ERR_NOMEM, "out of memory");
 	t = aimet_tensor_new(name, AIMET_FLOAT, 1, &dim);
@@ -556,14 +531,14 @@ static int absorb(struct cle_state *s, struct layer *a, struct layer *b, double 
 		goto out;
 	}
 	if (a->act_kind == ACT_PRELU) {
-		st = add_skip(s, a->node, "high-bias absorption skipped: PRelu before '%s'", node_label(b->node));
+		st = add_skip(s, a->node, "high-bias absorption skipped: PRelu before '%s'", aimet_node_label(b->node));
 	} else if (s->exact_only && a->act_kind != ACT_NONE) {
 		/* through Relu the absorption only holds where x >= c: not exact */
 		st = add_skip(s, a->node, "high-bias absorption through Relu skipped (--keep-relu6 keeps the function)");
 	} else if (b->kind == K_CONVT || (b->kind == K_CONV && !conv_unpadded(b->node))) {
 		/* the padding of b would see 0 where the shifted input should be -c */
 		st = add_skip(s, a->node, "high-bias absorption skipped: '%s' pads its input or is a ConvTranspose",
-		              node_label(b->node));
+		              aimet_node_label(b->node));
 	} else {
 		for (size_t i = 0; i < n; i++)
 			*sum += c[i];
@@ -591,7 +566,7 @@ static int add_set(struct cle_state *s, struct set *st)
 	r->n_sets++;
 	x->n_layers = st->n;
 	for (int i = 0; i < st->n; i++)
-		if (!(x->layers[i] = aimet_strdup(node_label(s->L[st->ly[i]].node))))
+		if (!(x->layers[i] = aimet_strdup(aimet_node_label(s->L[st->ly[i]].node))))
 			return aimet_error(s->ctx, AIMET_ERR_NOMEM, "out of memory");
 	x->scale_min = st->smin;
 	x->scale_max = st->smax;
