@@ -35,51 +35,7 @@ static const char usage[] =
 	"32, is the optimisation batch). Writes the model with the rounded weights and the param\n"
 	"encodings; run aimet-sim OUT.onnx --freeze-params PARAMS.encodings to calibrate activations.";
 
-/* Split repeated comma-separated values into one list (strings owned by *store). */
-static int split_list(const struct cli_args *a, const char *name, char **store, const char ***out)
-{
-	const char **vals;
-	int n = cli_get_all(a, opts, name, &vals), count = 0;
-	size_t len = 0;
-	char *buf, *p;
-	const char **list;
-	*out = NULL;
-	*store = NULL;
-	if (n <= 0)
-		return 0;
-	for (int i = 0; i < n; i++)
-		len += strlen(vals[i]) + 1;
-	if (!(buf = malloc(len)) || !(list = calloc(len + 1, sizeof(*list))))
-		cli_die("out of memory");
-	p = buf;
-	for (int i = 0; i < n; i++) {
-		strcpy(p, vals[i]);
-		for (char *t = strtok(p, ","); t; t = strtok(NULL, ","))
-			list[count++] = t;
-		p += strlen(vals[i]) + 1;
-	}
-	if (!count)
-		cli_usage_error("--%s: empty list", name);
-	*store = buf;
-	*out = list;
-	return count;
-}
 
-/* Fail before the work, not after it, when an output cannot be created. */
-static void check_writable(const char *path)
-{
-	char dir[4096];
-	const char *slash;
-	if (!path || !strcmp(path, "-"))
-		return;
-	slash = strrchr(path, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
-	if (access(dir, W_OK | X_OK))
-		cli_die("cannot write '%s': %s", path, strerror(errno));
-}
 
 static void progress(void *user, size_t layer, size_t n_layers, const struct aimet_ada_layer *l,
                      int64_t iter, int64_t total, double loss)
@@ -156,8 +112,8 @@ int main(int argc, char **argv)
 	cli_qsim_opts(ctx, &a, opts, &qo, &config);
 	if (!cli_has(&a, opts, "param-bw"))
 		qo.param_bw = 4;
-	ao.n_layers = split_list(&a, "layers", &s1, &l1);
-	ao.n_skip = split_list(&a, "skip-layers", &s2, &l2);
+	ao.n_layers = cli_get_list(&a, opts, "layers", &s1, &l1);
+	ao.n_skip = cli_get_list(&a, opts, "skip-layers", &s2, &l2);
 	ao.layers = l1;
 	ao.skip_layers = l2;
 	ao.progress = progress;
@@ -169,8 +125,8 @@ int main(int argc, char **argv)
 	if (spec.samples <= 0)
 		spec.samples = 2000;
 	ao.samples = spec.samples;
-	check_writable(out);
-	check_writable(enc_out);
+	cli_check_writable(out);
+	cli_check_writable(enc_out);
 
 	if (aimet_model_load(ctx, a.pos[0], &model))
 		cli_die_ctx(ctx);

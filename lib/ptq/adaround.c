@@ -54,10 +54,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static const char *node_label(const struct aimet_node *n)
-{
-	return n->name && n->name[0] ? n->name : (n->n_outputs ? n->outputs[0] : "?");
-}
 
 static int in_list(const struct aimet_node *n, const char *const *v, int count)
 {
@@ -574,22 +570,10 @@ struct ada {
 	struct aimet_ada_report *rep;
 };
 
+/* One skipped layer into the report. */
 static int add_skip(struct ada *a, const struct aimet_node *n, const char *reason)
 {
-	struct aimet_ada_report *r = a->rep;
-	struct aimet_cle_skip *k = aimet_realloc_array(r->skips, r->n_skips + 1, sizeof(*k));
-	if (!k)
-		return aimet_error(a->ctx, AIMET_ERR_NOMEM, "out of memory");
-	r->skips = k;
-	k[r->n_skips].layer = aimet_strdup(node_label(n));
-	k[r->n_skips].reason = aimet_strdup(reason);
-	if (!k[r->n_skips].layer || !k[r->n_skips].reason) {
-		free(k[r->n_skips].layer);
-		free(k[r->n_skips].reason);
-		return aimet_error(a->ctx, AIMET_ERR_NOMEM, "out of memory");
-	}
-	r->n_skips++;
-	return AIMET_OK;
+	return aimet_skip_add(a->ctx, &a->rep->skips, &a->rep->n_skips, n, "%s", reason);
 }
 
 static struct pq *find_pq(struct ada *a, const char *name)
@@ -814,7 +798,7 @@ static int report_add(struct ada *a, const struct lay *L, struct aimet_ada_layer
 	r->layers = x;
 	x = &r->layers[r->n_layers++];
 	memset(x, 0, sizeof(*x));
-	x->name = aimet_strdup(node_label(L->node));
+	x->name = aimet_strdup(aimet_node_label(L->node));
 	x->weight = aimet_strdup(L->wname);
 	*rec = x;
 	if (!x->name || !x->weight)

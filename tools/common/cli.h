@@ -87,7 +87,7 @@ int cli_parse_floats(const char *opt, const char *s, float *out, int max);
 	{"samples", 0, 1, 0, "use at most N samples", "N"}, \
 	{"batch", 0, 1, 0, "batch size when running the model", "N"}
 #define CLI_QUANT_OPTS \
-	{"param-bw", 0, 1, 0, "parameter bitwidth, 4 to 16 (default 8)", "N"}, \
+	{"param-bw", 0, 1, 0, "parameter bitwidth, 4 to 16 (default 8; aimet-adaround: 4)", "N"}, \
 	{"act-bw", 0, 1, 0, "activation bitwidth, 4 to 16 (default 8)", "N"}, \
 	{"scheme", 0, 1, 0, "tf, tf_enhanced, percentile or mse (default tf_enhanced)", "SCHEME"}, \
 	{"percentile", 0, 1, 0, "percentile for --scheme percentile", "P"}, \
