@@ -103,8 +103,12 @@ size_t aimet__mem_limit(void)
 		long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
 		/* a hostile model can ask for any size: refuse what cannot fit rather than let the
 		 * system kill us; half of physical memory per buffer */
+		const char *env = getenv("AIMET_MEM_LIMIT");
 		limit = pages > 0 && psize > 0 && (size_t)pages <= SIZE_MAX / (size_t)psize
 		        ? (size_t)pages * (size_t)psize / 2 : SIZE_MAX / 4;
+		/* a lower limit for the fuzzers (tests/fuzz/run.sh), which run in 2 GiB */
+		if (env && strtoull(env, NULL, 10) > 0 && strtoull(env, NULL, 10) < limit)
+			limit = (size_t)strtoull(env, NULL, 10);
 	}
 	return limit;
 }

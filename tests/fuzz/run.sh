@@ -4,6 +4,9 @@
 # (crash, leak, timeout, out-of-memory) leaves its input in build-fuzz/findings/ and fails.
 cd "$(dirname "$0")/../.." || exit 2
 secs=${FUZZ_SECONDS:-60}
+# the executor refuses buffers over this (default: half of RAM), so prepare stays inside the
+# 2 GiB the fuzzers run in; a model that needs more is refused, not a finding
+export AIMET_MEM_LIMIT=${AIMET_MEM_LIMIT:-536870912}
 shared=${AIMET_SHARED:-$(cd .. && pwd)/shared}
 testdata=/usr/share/libonnx-testdata
 status=0
@@ -20,7 +23,7 @@ for bin in "$@"; do
 	case $name in
 	fuzz_onnx)
 		maxlen=262144
-		seed "$corpus" tests/data/*.onnx tests/hostile/onnx/* "$shared"/models/fmnist_mbv2.onnx
+		seed "$corpus" tests/data/*.onnx tests/hostile/onnx/* tests/fuzz/seeds/onnx/* "$shared"/models/fmnist_mbv2.onnx
 		# a fixed sample of the ONNX node tests (every 8th model in name order)
 		[ -d "$testdata" ] && seed "$corpus" $(find "$testdata" -name model.onnx -size -16k | sort | awk 'NR % 8 == 1')
 		;;
