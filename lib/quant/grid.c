@@ -249,8 +249,10 @@ float aimet_qdq(const struct aimet_encoding *e, float x)
 /* The fake-quantization hot loop (every activation of a simulated run goes through it), written
  * so that it vectorises: rintf becomes one rounding instruction and the clamps selects that
  * leave NaN in place. Same results as aimet_qdq. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("no-trapping-math")   /* lets the compares become vector selects */
+#endif
 AIMET_KERNEL_CLONES
 static void qdq_grid(float s, float lo, float hi, const float *x, float *y, size_t n)
 {
@@ -261,7 +263,9 @@ static void qdq_grid(float s, float lo, float hi, const float *x, float *y, size
 		y[i] = t * s;
 	}
 }
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
+#endif
 
 void aimet_qdq_array(const struct aimet_encoding *e, const float *x, float *y, size_t n)
 {

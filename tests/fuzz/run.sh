@@ -4,6 +4,13 @@
 # (crash, leak, timeout, out-of-memory) leaves its input in build-fuzz/findings/ and fails.
 cd "$(dirname "$0")/../.." || exit 2
 secs=${FUZZ_SECONDS:-60}
+# FUZZ_RUNS=N instead runs N inputs per harness from a fixed seed: the same inputs on every
+# machine, so a short pass (CI) is reproducible rather than luck of the clock
+if [ -n "${FUZZ_RUNS:-}" ]; then
+	limit="-runs=$FUZZ_RUNS -seed=1"
+else
+	limit="-max_total_time=$secs"
+fi
 # the executor refuses buffers over this (default: half of RAM), so prepare stays inside the
 # 2 GiB the fuzzers run in; a model that needs more is refused, not a finding
 export AIMET_MEM_LIMIT=${AIMET_MEM_LIMIT:-536870912}
@@ -36,9 +43,10 @@ for bin in "$@"; do
 	fuzz_qconfig) seed "$corpus" share/aimet/*.json tests/hostile/config/* tests/fuzz/seeds/config/* ;;
 	esac
 	log=build-fuzz/findings/$name.log
-	echo "fuzz: $name for ${secs}s"
+	echo "fuzz: $name ($limit)"
 	# -rss_limit_mb bounds what one input may make the library allocate
-	nice "$bin" -max_total_time="$secs" -max_len=$maxlen -timeout=10 -rss_limit_mb=2048 \
+	# shellcheck disable=SC2086
+	nice "$bin" $limit -max_len=$maxlen -timeout=10 -rss_limit_mb=2048 \
 		-malloc_limit_mb=1024 -print_final_stats=1 -artifact_prefix="$findings/" \
 		"$corpus" >"$log" 2>&1
 	rc=$?
