@@ -19,6 +19,11 @@
  * function of the model is unchanged up to float rounding. */
 int aimet_fold_batchnorms(struct aimet_ctx *ctx, struct aimet_model *m, int *n_folded);
 
+/* Set a Conv/ConvTranspose/Gemm's bias (input 2) to `b` (n floats; NULL = zeros): the existing
+ * bias weight is replaced in place, or a new initializer "<layer>.bias" is added. */
+int aimet_layer_set_bias(struct aimet_ctx *ctx, struct aimet_graph *g, struct aimet_node *layer,
+                         const float *b, size_t n);
+
 /* The folded BN statistics recorded for a layer output (see AIMET_BN_META_PREFIX): arrays of
  * n channels, malloc'd (caller frees both). Returns 0 when found, -1 when none. */
 int aimet_bn_meta_get(const struct aimet_model *m, const char *tensor, float **gamma,

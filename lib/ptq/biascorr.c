@@ -74,44 +74,10 @@ static void chan(const struct bl *l, size_t a, size_t j, size_t *oc, size_t *ic)
 	}
 }
 
-/* Give node n a zero bias when it has none; returns its name (borrowed from the node). */
+/* Give the layer a zero bias (called when it has none). */
 static int ensure_bias(struct bc *b, struct bl *l)
 {
-	struct aimet_graph *g = b->m->graph;
-	struct aimet_node *n = l->node;
-	char base[512];
-	char *name;
-	int64_t dim = (int64_t)l->n_out;
-	struct aimet_tensor *t;
-	int st;
-	snprintf(base, sizeof(base), "%s.bias", aimet_node_label(n));
-	if (!(name = aimet_graph_unique_name(g, base)))
-		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
-	t = aimet_tensor_new(name, AIMET_FLOAT, 1, &dim);
-	if (!t || aimet_tensor_alloc(b->ctx, t)) {
-		aimet_tensor_free(t);
-		free(name);
-		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
-	}
-	if ((st = aimet_graph_add_initializer(b->ctx, g, t))) {
-		free(name);
-		return st;
-	}
-	if (n->n_inputs > 2) {
-		st = aimet_node_set_input(n, 2, name);
-	} else {
-		char **in = aimet_realloc_array(n->inputs, 3, sizeof(char *));
-		st = AIMET_ERR_NOMEM;
-		if (in) {
-			n->inputs = in;
-			if ((in[2] = aimet_strdup(name))) {
-				n->n_inputs = 3;
-				st = AIMET_OK;
-			}
-		}
-	}
-	free(name);
-	return st ? aimet_error(b->ctx, st, "out of memory") : AIMET_OK;
+	return aimet_layer_set_bias(b->ctx, b->m->graph, l->node, NULL, l->n_out);
 }
 
 /* Fill l for a correctable layer; 0, or -1 when n is not a layer, 1 when skipped (recorded). */

@@ -90,28 +90,30 @@ static int node_append_input(struct aimet_node *n, const char *name)
 	return AIMET_OK;
 }
 
-/* Set the layer's bias to `b` (n floats): replaces the existing bias weight or adds one. */
-static int set_bias(struct aimet_ctx *ctx, struct aimet_graph *g, struct aimet_node *layer,
-                    int slot, const float *b, size_t n)
+int aimet_layer_set_bias(struct aimet_ctx *ctx, struct aimet_graph *g, struct aimet_node *layer,
+                         const float *b, size_t n)
 {
+	const int slot = 2;
 	int64_t dim = (int64_t)n;
 	struct aimet_tensor *t;
+	char base[512], *name;
 	int st;
 	if (layer->n_inputs > slot && layer->inputs[slot][0]) {
 		t = new_float(layer->inputs[slot], 1, &dim);
 		if (!t)
 			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
-		memcpy(t->data, b, n * sizeof(float));
+		if (b)
+			memcpy(t->data, b, n * sizeof(float));
 		return aimet_graph_replace_weight(ctx, g, layer->inputs[slot], t);
 	}
-	char base[512];
-	snprintf(base, sizeof(base), "%s.bias", layer->name && layer->name[0] ? layer->name : layer->outputs[0]);
-	char *name = aimet_graph_unique_name(g, base);
+	snprintf(base, sizeof(base), "%s.bias", aimet_node_label(layer));
+	name = aimet_graph_unique_name(g, base);
 	if (!name || !(t = new_float(name, 1, &dim))) {
 		free(name);
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
 	}
-	memcpy(t->data, b, n * sizeof(float));
+	if (b)
+		memcpy(t->data, b, n * sizeof(float));
 	st = aimet_graph_add_initializer(ctx, g, t);
 	while (!st && layer->n_inputs < slot)
 		st = node_append_input(layer, "");
@@ -236,7 +238,7 @@ static int fold_into_layer(struct aimet_ctx *ctx, struct aimet_model *m, size_t 
 			}
 	}
 	if ((st = aimet_graph_replace_weight(ctx, g, layer->inputs[1], nw)) ||
-	    (st = set_bias(ctx, g, layer, 2, nb, n)))
+	    (st = aimet_layer_set_bias(ctx, g, layer, nb, n)))
 		goto out;
 	/* the layer now computes the removed node's output: its readers read the layer instead */
 	if ((st = aimet_graph_remove_node(ctx, g, idx, y_slot)))
@@ -412,7 +414,7 @@ static int fold_forward(struct aimet_ctx *ctx, struct aimet_model *m, size_t bn_
 	}
 	st = aimet_graph_replace_weight(ctx, g, conv->inputs[1], nw);
 	if (!st)
-		st = set_bias(ctx, g, conv, 2, nb, out_ch);
+		st = aimet_layer_set_bias(ctx, g, conv, nb, out_ch);
 	free(nb);
 	if (!st)
 		st = aimet_graph_remove_node(ctx, g, bn_idx, 0);

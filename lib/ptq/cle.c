@@ -433,45 +433,12 @@ static int conv_unpadded(const struct aimet_node *n)
 /* Give layer l a zero bias when it has none. */
 static int ensure_bias(struct cle_state *s, struct layer *l)
 {
-	struct aimet_graph *g = s->m->graph;
-	struct aimet_node *n = l->node;
-	char base[512];
-	char *name;
-	int64_t dim = (int64_t)l->n_out;
-	struct aimet_tensor *t;
 	int st;
 	if (l->b)
 		return AIMET_OK;
-	snprintf(base, sizeof(base), "%s.bias", aimet_node_label(n));
-	if (!(name = aimet_graph_unique_name(g, base)))
-		return aimet_error(s->ctx, AIMET_ERR_NOMEM, "out of memory");
-	t = aimet_tensor_new(name, AIMET_FLOAT, 1, &dim);
-	if (!t || aimet_tensor_alloc(s->ctx, t)) {
-		aimet_tensor_free(t);
-		free(name);
-		return aimet_error(s->ctx, AIMET_ERR_NOMEM, "out of memory");
-	}
-	if ((st = aimet_graph_add_initializer(s->ctx, g, t))) {
-		free(name);
+	if ((st = aimet_layer_set_bias(s->ctx, s->m->graph, l->node, NULL, l->n_out)))
 		return st;
-	}
-	if (n->n_inputs > 2) {
-		st = aimet_node_set_input(n, 2, name);
-	} else {
-		char **in = aimet_realloc_array(n->inputs, 3, sizeof(char *));
-		st = AIMET_ERR_NOMEM;
-		if (in) {
-			n->inputs = in;
-			if ((in[2] = aimet_strdup(name))) {
-				n->n_inputs = 3;
-				st = AIMET_OK;
-			}
-		}
-	}
-	free(name);
-	if (st)
-		return aimet_error(s->ctx, st, "out of memory");
-	l->b = aimet_graph_find_weight(g, n->inputs[2], NULL);
+	l->b = aimet_graph_find_weight(s->m->graph, l->node->inputs[2], NULL);
 	return AIMET_OK;
 }
 
