@@ -50,6 +50,10 @@ struct aimet_cle_skip { char *layer; char *reason; };
 int aimet_skip_add(struct aimet_ctx *ctx, struct aimet_cle_skip **skips, size_t *n,
                    const struct aimet_node *layer, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* 1 if the layer's name or first output is one of the count names (--layers/--skip-layers). */
+int aimet_layer_in_list(const struct aimet_node *n, const char *const *names, int count);
+/* Free a skip list (accepts NULL / 0). */
+void aimet_skips_free(struct aimet_cle_skip *skips, size_t n);
 struct aimet_cle_report {
 	int n_bn_folded, n_relu6_replaced, rounds;
 	struct aimet_cle_set *sets; size_t n_sets;

@@ -55,13 +55,6 @@ static double now_s(void)
 }
 
 
-static int in_list(const struct aimet_node *n, const char *const *v, int count)
-{
-	for (int i = 0; i < count; i++)
-		if ((n->name && !strcmp(n->name, v[i])) || (n->n_outputs && !strcmp(n->outputs[0], v[i])))
-			return 1;
-	return 0;
-}
 
 /* ---- the activation after a layer ---- */
 static float act_f(int f, float z, float lo, float hi)
@@ -921,7 +914,7 @@ int aimet_adaround(struct aimet_ctx *ctx, struct aimet_model *m,
 	for (int i = 0; i < a.o.n_layers; i++) {
 		size_t k;
 		for (k = 0; k < m->graph->n_nodes; k++)
-			if (in_list(m->graph->nodes[k], a.o.layers + i, 1))
+			if (aimet_layer_in_list(m->graph->nodes[k], a.o.layers + i, 1))
 				break;
 		if (k == m->graph->n_nodes) {
 			st = aimet_error(ctx, AIMET_ERR_INVALID, "layer '%s' not found", a.o.layers[i]);
@@ -950,7 +943,8 @@ int aimet_adaround(struct aimet_ctx *ctx, struct aimet_model *m,
 		const char *why;
 		struct pq *p;
 		int r;
-		if ((a.o.layers && !in_list(n, a.o.layers, a.o.n_layers)) || in_list(n, a.o.skip_layers, a.o.n_skip))
+		if ((a.o.layers && !aimet_layer_in_list(n, a.o.layers, a.o.n_layers)) ||
+		    aimet_layer_in_list(n, a.o.skip_layers, a.o.n_skip))
 			continue;
 		r = layer_candidate(m->graph, n, L, &why);
 		if (!r) {
@@ -1087,12 +1081,8 @@ void aimet_ada_report_free(struct aimet_ada_report *r)
 		free(r->layers[i].name);
 		free(r->layers[i].weight);
 	}
-	for (size_t i = 0; i < r->n_skips; i++) {
-		free(r->skips[i].layer);
-		free(r->skips[i].reason);
-	}
+	aimet_skips_free(r->skips, r->n_skips);
 	free(r->layers);
-	free(r->skips);
 	free(r);
 }
 
@@ -1169,7 +1159,7 @@ int aimet_ada_gradcheck(struct aimet_ctx *ctx, const struct aimet_model *m, cons
 	memset(&L, 0, sizeof(L));
 	memset(&wk, 0, sizeof(wk));
 	for (size_t i = 0; i < m->graph->n_nodes; i++)
-		if (in_list(m->graph->nodes[i], &layer, 1))
+		if (aimet_layer_in_list(m->graph->nodes[i], &layer, 1))
 			node = m->graph->nodes[i];
 	if (!node || !layer_candidate(m->graph, node, &L, &why))
 		return aimet_error(ctx, AIMET_ERR_INVALID, "layer '%s' is not an adaround layer", layer);

@@ -46,13 +46,6 @@ struct bc {
 #define add_skip(state, layer, ...) \
 	aimet_skip_add((state)->ctx, &(state)->rep->skips, &(state)->rep->n_skips, layer, __VA_ARGS__)
 
-static int in_list(const struct aimet_node *n, const char *const *v, int count)
-{
-	for (int i = 0; i < count; i++)
-		if ((n->name && !strcmp(n->name, v[i])) || (n->n_outputs && !strcmp(n->outputs[0], v[i])))
-			return 1;
-	return 0;
-}
 
 /* Output and input channel of element (a, j, *) of the [dim0, dim1, inner] weight view. */
 static void chan(const struct bl *l, size_t a, size_t j, size_t *oc, size_t *ic)
@@ -487,7 +480,7 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
 	for (int i = 0; i < o.n_layers; i++) {
 		size_t k;
 		for (k = 0; k < m->graph->n_nodes; k++)
-			if (in_list(m->graph->nodes[k], o.layers + i, 1))
+			if (aimet_layer_in_list(m->graph->nodes[k], o.layers + i, 1))
 				break;
 		if (k == m->graph->n_nodes) {
 			st = aimet_error(ctx, AIMET_ERR_INVALID, "layer '%s' not found", o.layers[i]);
@@ -503,7 +496,8 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
 		struct aimet_node *n = m->graph->nodes[i];
 		struct bl *l = &b.L[b.n_l];
 		int r;
-		if ((o.layers && !in_list(n, o.layers, o.n_layers)) || in_list(n, o.skip_layers, o.n_skip))
+		if ((o.layers && !aimet_layer_in_list(n, o.layers, o.n_layers)) ||
+		    aimet_layer_in_list(n, o.skip_layers, o.n_skip))
 			continue;
 		if ((r = make_layer(&b, n, l)) == -2) {
 			st = AIMET_ERR_NOMEM;
@@ -682,11 +676,7 @@ void aimet_bc_report_free(struct aimet_bc_report *r)
 		free(r->layers[i].name);
 		free(r->layers[i].output);
 	}
-	for (size_t i = 0; i < r->n_skips; i++) {
-		free(r->skips[i].layer);
-		free(r->skips[i].reason);
-	}
+	aimet_skips_free(r->skips, r->n_skips);
 	free(r->layers);
-	free(r->skips);
 	free(r);
 }

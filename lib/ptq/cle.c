@@ -745,11 +745,7 @@ void aimet_cle_report_free(struct aimet_cle_report *r)
 	for (size_t i = 0; i < r->n_sets; i++)
 		for (int j = 0; j < 3; j++)
 			free(r->sets[i].layers[j]);
-	for (size_t i = 0; i < r->n_skips; i++) {
-		free(r->skips[i].layer);
-		free(r->skips[i].reason);
-	}
+	aimet_skips_free(r->skips, r->n_skips);
 	free(r->sets);
-	free(r->skips);
 	free(r);
 }

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int aimet_skip_add(struct aimet_ctx *ctx, struct aimet_cle_skip **skips, size_t *n,
                    const struct aimet_node *layer, const char *fmt, ...)
@@ -25,4 +26,21 @@ int aimet_skip_add(struct aimet_ctx *ctx, struct aimet_cle_skip **skips, size_t 
 	}
 	(*n)++;
 	return AIMET_OK;
+}
+
+void aimet_skips_free(struct aimet_cle_skip *skips, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(skips[i].layer);
+		free(skips[i].reason);
+	}
+	free(skips);
+}
+
+int aimet_layer_in_list(const struct aimet_node *n, const char *const *names, int count)
+{
+	for (int i = 0; i < count; i++)
+		if ((n->name && !strcmp(n->name, names[i])) || (n->n_outputs && !strcmp(n->outputs[0], names[i])))
+			return 1;
+	return 0;
 }
