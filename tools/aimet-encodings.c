@@ -1,12 +1,16 @@
 /* aimet-encodings: look at, check, convert and compare AIMET encodings files (versions 0.6.1,
- * 1.0.0 and 2.0.0). A thin layer over lib/quant/encodings.c. */
+ * 1.0.0 and 2.0.0), and export a model with its encodings as a QDQ model. A thin layer over
+ * lib/quant/encodings.c and lib/quant/qdq.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "aimet.h"
+#include "aimet_ir.h"
 #include "aimet_onnx.h"
 #include "aimet_quant.h"
+#include "aimet_qsim.h"
 #include "common/cli.h"
 
 static const char usage[] =
@@ -14,6 +18,7 @@ static const char usage[] =
 	"       aimet-encodings validate MODEL.onnx ENCODINGS\n"
 	"       aimet-encodings convert ENCODINGS [--to VERSION] [--model MODEL.onnx] [-o OUT]\n"
 	"       aimet-encodings diff ENCODINGS1 ENCODINGS2\n"
+	"       aimet-encodings qdq MODEL.onnx ENCODINGS [-o OUT.onnx]\n"
 	"Reads AIMET encodings files of version 0.6.1, 1.0.0 or 2.0.0 ('-' reads stdin).\n"
 	"  show      prints a table: name, kind (act, param, or ? when a 2.0.0 file does not say),\n"
 	"            bitwidth, mode (asym, sym, strict, unsigned, float), channels, scale, offset,\n"
@@ -27,10 +32,13 @@ static const char usage[] =
 	"  diff      prints the differences, tensor by tensor (values compared bit for bit; the\n"
 	"            file version and quantizer_args are not compared). Like diff(1): exit 0 when\n"
 	"            the encodings are identical, 1 when they differ (or on an error, with a\n"
-	"            message on stderr).";
+	"            message on stderr).\n"
+	"  qdq       writes MODEL (the model aimet-sim -o wrote) with QuantizeLinear/DequantizeLinear\n"
+	"            on every encoded tensor, for ONNX Runtime: the QDQ model aimet-sim writes for\n"
+	"            the same model and encodings. Output to OUT (default stdout, never a terminal).";
 
 static const struct cli_opt opts[] = {
-	{"output", 'o', 1, 0, "convert: write to FILE (default '-', stdout)", "FILE"},
+	{"output", 'o', 1, 0, "convert, qdq: write to FILE (default '-', stdout)", "FILE"},
 	{"to", 0, 1, 0, "convert: version to write: 0.6.1, 1.0.0 or 2.0.0 (default 1.0.0)", "VERSION"},
 	{"model", 0, 1, 0, "convert: take param kinds and channel axes from MODEL", "MODEL"},
 	{0}};
@@ -286,6 +294,40 @@ static int cmd_diff(const char *p1, const char *p2)
 	return differ ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+/* ---- qdq ---- */
+
+/* The same export aimet-sim --qdq runs, after the model has told what a version 2.0.0 file
+ * leaves out (param or activation) and the per-channel axes the older versions do not carry. */
+static int cmd_qdq(const char *model_path, const char *enc_path, const char *out)
+{
+	struct aimet_model *m = read_model(model_path);
+	struct aimet_encodings *e = read_enc(enc_path);
+	struct aimet_model *q = NULL;
+	if (aimet_encodings_resolve(ctx, e, m) < 0)
+		cli_die_ctx(ctx);
+	if (aimet_encodings_validate(ctx, e, m) < 0)
+		cli_die("'%s' does not fit '%s': %s", enc_path, model_path, aimet_errmsg(ctx));
+	/* Nothing produces an initializer, so an activation encoding on one has no place for a
+	 * Q/DQ pair; such files come from converting 2.0.0 without --model, so say that rather
+	 * than what the export would ('not a tensor of the model'). */
+	for (size_t i = 0; i < e->n_entries; i++) {
+		const char *nm = e->entries[i].name;
+		if (e->entries[i].kind == AIMET_ENC_ACT && !e->entries[i].enc[0].is_float &&
+		    aimet_graph_find_weight(m->graph, nm, NULL) &&
+		    !aimet_graph_producer(m->graph, nm, NULL, NULL) && !aimet_graph_is_input(m->graph, nm))
+			cli_die("'%s' does not fit '%s': '%s': activation encoding for a weight (a file "
+			        "converted from 2.0.0 without --model?)", enc_path, model_path, nm);
+	}
+	if (aimet_qdq_export(ctx, m, e, &q) < 0)
+		cli_die("cannot export '%s' with '%s': %s", model_path, enc_path, aimet_errmsg(ctx));
+	if (aimet_model_save(ctx, q, out, NULL) < 0)
+		cli_die_ctx(ctx);
+	aimet_model_free(q);
+	aimet_encodings_free(e);
+	aimet_model_free(m);
+	return CLI_EXIT_OK;
+}
+
 /* ---- main ---- */
 
 static void need(int n_pos, int want, const char *cmd, const char *args)
@@ -304,11 +346,12 @@ int main(int argc, char **argv)
 	ctx = cli_init(argv[0]);
 	cli_parse(argc, argv, opts, usage, &a, ctx);
 	if (a.n_pos < 1)
-		cli_usage_error("missing command (show, validate, convert or diff; see --help)");
+		cli_usage_error("missing command (show, validate, convert, diff or qdq; see --help)");
 	cmd = a.pos[0];
-	if (strcmp(cmd, "convert") &&
-	    (cli_has(&a, opts, "output") || cli_has(&a, opts, "to") || cli_has(&a, opts, "model")))
-		cli_usage_error("-o, --to and --model are options of convert");
+	if (strcmp(cmd, "convert") && (cli_has(&a, opts, "to") || cli_has(&a, opts, "model")))
+		cli_usage_error("--to and --model are options of convert");
+	if (strcmp(cmd, "convert") && strcmp(cmd, "qdq") && cli_has(&a, opts, "output"))
+		cli_usage_error("-o is an option of convert and qdq");
 	if (!strcmp(cmd, "show")) {
 		need(a.n_pos, 1, cmd, "ENCODINGS");
 		rc = cmd_show(a.pos[1]);
@@ -327,8 +370,18 @@ int main(int argc, char **argv)
 		if (!strcmp(a.pos[1], "-") && !strcmp(a.pos[2], "-"))
 			cli_usage_error("only one of the files can be '-'");
 		rc = cmd_diff(a.pos[1], a.pos[2]);
+	} else if (!strcmp(cmd, "qdq")) {
+		const char *out = cli_get(&a, opts, "output");
+		need(a.n_pos, 2, cmd, "MODEL.onnx ENCODINGS");
+		if (!strcmp(a.pos[1], "-") && !strcmp(a.pos[2], "-"))
+			cli_usage_error("only one of the files can be '-'");
+		out = out ? out : "-";
+		if (!strcmp(out, "-") && isatty(1))
+			cli_die("refusing to write a binary model to a terminal");
+		cli_check_writable(out);
+		rc = cmd_qdq(a.pos[1], a.pos[2], out);
 	} else {
-		cli_usage_error("unknown command '%s' (show, validate, convert or diff)", cmd);
+		cli_usage_error("unknown command '%s' (show, validate, convert, diff or qdq)", cmd);
 	}
 	cli_args_free(&a, opts);
 	aimet_ctx_free(ctx);

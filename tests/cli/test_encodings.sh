@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_encodings.sh: aimet-encodings from the shell — show, validate, convert and diff, their exit
-# codes and one-line errors, atomic output, and --help against the man page.
+# test_encodings.sh: aimet-encodings from the shell — show, validate, convert, diff and qdq, their
+# exit codes and one-line errors, atomic output, and --help against the man page.
 . "$(dirname "$0")/lib.sh"
 E=aimet-encodings
 D=$AIMET_ROOT/tests/data
@@ -18,7 +18,7 @@ sed -n '/^Options:/,$p' "$T/help" | grep -oE -- '--[a-z][a-z-]*' | sort -u >"$T/
 grep -oE -- '--[a-z][a-z-]*' "$T/manopts" | sort -u >"$T/manlist"
 expect_eq "help options = man options" "$(cat "$T/helplist")" "$(cat "$T/manlist")"
 [ "$(wc -l <"$T/helplist")" -ge 8 ] && ok || bad "help lists too few options"
-for s in show validate convert diff; do
+for s in show validate convert diff qdq; do
 	grep -q "^\.B aimet-encodings $s" "$AIMET_ROOT/man/man1/$E.1" && ok || bad "man synopsis lacks $s"
 	grep -q "aimet-encodings $s" "$T/help" && ok || bad "help lacks $s"
 done
@@ -179,5 +179,111 @@ EOF
 	grep -q "'l2.weight': 256 per-channel encodings, but the weight has 128 channels along axis 0" "$T/err" && ok ||
 		bad "mlp message: $(cat "$T/err")"
 fi
+
+# ---- qdq: the model aimet-sim --qdq writes, from an encodings file of any version ----
+EX=$AIMET_ROOT/share/aimet/examples
+RN=$EX/fmnist_resnet8.onnx
+expect_ok "sim for qdq" aimet-sim "$RN" --data "$EX/calib_x.npy" --samples 64 -q \
+	-o "$T/qs.onnx" --encodings "$T/q1.0.0.enc" --qdq "$T/qa.onnx"
+expect_ok "qdq from 1.0.0" $E qdq "$T/qs.onnx" "$T/q1.0.0.enc" -o "$T/qb1.0.0.onnx"
+expect_eq "qdq writes nothing on stdout or stderr" "" "$(cat "$T/out" "$T/err")"
+cmp -s "$T/qa.onnx" "$T/qb1.0.0.onnx" && ok || bad "qdq from 1.0.0 differs from aimet-sim --qdq"
+# ONNX Runtime runs both; the other versions give the same outputs
+ort_node "$AIMET_SHARED/tools/refout.js" "$T/qa.onnx" "$EX/calib_x.npy" "$T/ort_sim" >"$T/ort.log" 2>&1
+ref=$(ls "$T"/ort_sim/0_*.npy 2>/dev/null | head -n 1)
+[ -n "$ref" ] && [ "$(wc -c <"$ref")" -gt 10000 ] && ok ||
+	bad "ONNX Runtime did not run the aimet-sim QDQ model: $(head -c 300 "$T/ort.log")"
+for v in 0.6.1 2.0.0; do
+	expect_ok "convert to $v for qdq" $E convert "$T/q1.0.0.enc" --to $v -o "$T/q$v.enc"
+	expect_ok "qdq from $v" $E qdq "$T/qs.onnx" "$T/q$v.enc" -o "$T/qb$v.onnx"
+	cmp -s "$T/qa.onnx" "$T/qb$v.onnx" && ok || bad "qdq from $v differs from aimet-sim --qdq"
+	ort_node "$AIMET_SHARED/tools/refout.js" "$T/qb$v.onnx" "$EX/calib_x.npy" "$T/ort_$v" >"$T/ort.log" 2>&1
+	got=$(ls "$T"/ort_$v/0_*.npy 2>/dev/null | head -n 1)
+	[ -n "$ref" ] && [ -n "$got" ] && cmp -s "$ref" "$got" && ok ||
+		bad "ONNX Runtime outputs differ for the QDQ model from $v: $(head -c 300 "$T/ort.log")"
+done
+# stdout, and the inputs from stdin
+$E qdq "$T/qs.onnx" "$T/q2.0.0.enc" -o - >"$T/qstdout.onnx" 2>"$T/err"
+expect_eq "qdq -o - exit" 0 $?
+cmp -s "$T/qa.onnx" "$T/qstdout.onnx" && ok || bad "qdq -o - differs"
+$E qdq "$T/qs.onnx" "$T/q0.6.1.enc" >"$T/qstdout2.onnx" 2>"$T/err"
+expect_eq "qdq to stdout by default" 0 $?
+cmp -s "$T/qa.onnx" "$T/qstdout2.onnx" && ok || bad "qdq to default stdout differs"
+$E qdq - "$T/q1.0.0.enc" -o "$T/qstdin.onnx" <"$T/qs.onnx" 2>"$T/err" &&
+	cmp -s "$T/qa.onnx" "$T/qstdin.onnx" && ok || bad "qdq with the model from stdin: $(cat "$T/err")"
+$E qdq "$T/qs.onnx" - -o "$T/qstdin2.onnx" <"$T/q2.0.0.enc" 2>"$T/err" &&
+	cmp -s "$T/qa.onnx" "$T/qstdin2.onnx" && ok || bad "qdq with the encodings from stdin: $(cat "$T/err")"
+# per-channel weights and 16-bit activations (int16 storage, opset 21)
+printf 'defaults:\n  ops: {is_output_quantized: "True"}\n  params: {is_quantized: "True", is_symmetric: "True"}\n  per_channel_quantization: "True"\nmodel_input: {is_input_quantized: "True"}\n' >"$T/qpc.yaml"
+expect_ok "sim per-channel A16" aimet-sim "$RN" --data "$EX/calib_x.npy" --samples 64 -q --config "$T/qpc.yaml" \
+	--act-bw 16 -o "$T/qs16.onnx" --encodings "$T/q16.enc" --encoding-version 2.0.0 --qdq "$T/qa16.onnx"
+grep -q '"axis"' "$T/q16.enc" && ok || bad "per-channel config gave no per-channel encodings"
+for v in 0.6.1 1.0.0; do
+	$E convert "$T/q16.enc" --to $v --model "$T/qs16.onnx" -o "$T/q16_$v.enc" 2>"$T/err" || bad "convert per-channel to $v: $(cat "$T/err")"
+	expect_ok "qdq per-channel A16 from $v" $E qdq "$T/qs16.onnx" "$T/q16_$v.enc" -o "$T/qb16.onnx"
+	cmp -s "$T/qa16.onnx" "$T/qb16.onnx" && ok || bad "per-channel A16 qdq from $v differs from aimet-sim --qdq"
+done
+ort_node "$AIMET_SHARED/tools/refout.js" "$T/qa16.onnx" "$EX/calib_x.npy" "$T/ort16a" >"$T/ort.log" 2>&1
+ort_node "$AIMET_SHARED/tools/refout.js" "$T/qb16.onnx" "$EX/calib_x.npy" "$T/ort16b" >>"$T/ort.log" 2>&1
+a16=$(ls "$T"/ort16a/0_*.npy 2>/dev/null | head -n 1) b16=$(ls "$T"/ort16b/0_*.npy 2>/dev/null | head -n 1)
+[ -n "$a16" ] && [ -n "$b16" ] && cmp -s "$a16" "$b16" && ok ||
+	bad "ONNX Runtime on the per-channel A16 QDQ models: $(head -c 300 "$T/ort.log")"
+# a per-channel axis other than 0 (MatMul): the model supplies what 1.0.0 and 0.6.1 leave out
+expect_ok "qdq enc_model 1.0.0" $E qdq "$MODEL" "$D/enc_model_100.encodings" -o "$T/em100.onnx"
+$E convert "$D/enc_model_100.encodings" --to 0.6.1 -o "$T/em061.enc" &&
+	$E convert "$D/enc_model_100.encodings" --to 2.0.0 --model "$MODEL" -o "$T/em200.enc" || bad "convert enc_model encodings"
+for v in 061 200; do
+	expect_ok "qdq enc_model $v" $E qdq "$MODEL" "$T/em$v.enc" -o "$T/em$v.onnx"
+	cmp -s "$T/em100.onnx" "$T/em$v.onnx" && ok || bad "enc_model qdq from $v differs from 1.0.0"
+done
+expect_fail "qdq with a wrong 2.0.0 axis" 1 "$T/emw.onnx" $E qdq "$MODEL" "$T/wrong200.encodings" -o "$T/emw.onnx"
+grep -q "'mm.weight': channel axis 0, but" "$T/err" && ok || bad "wrong axis message: $(cat "$T/err")"
+
+# ---- qdq errors: one line, exit 1, no output file, an existing output untouched ----
+sed 's/"name": "\/Relu_output_0"/"name": "nope"/' "$T/q1.0.0.enc" >"$T/qnope.enc"
+expect_fail "qdq names a missing tensor" 1 "$T/qx.onnx" $E qdq "$T/qs.onnx" "$T/qnope.enc" -o "$T/qx.onnx"
+expect_eq "missing tensor message" \
+	"aimet-encodings: '$T/qnope.enc' does not fit '$T/qs.onnx': 'nope': no tensor of that name in the model" \
+	"$(cat "$T/err")"
+$E convert "$T/q16.enc" --to 1.0.0 -q -o "$T/q16_nomodel.enc"
+expect_fail "qdq with params listed as activations" 1 "$T/qx.onnx" $E qdq "$T/qs16.onnx" "$T/q16_nomodel.enc" -o "$T/qx.onnx"
+grep -q "': activation encoding for a weight (a file converted from 2.0.0 without --model?)$" "$T/err" && ok ||
+	bad "params as activations message: $(cat "$T/err")"
+expect_fail "qdq with another model's encodings" 1 "$T/qx.onnx" $E qdq "$T/qs.onnx" "$D/enc_model_100.encodings" -o "$T/qx.onnx"
+sed 's/"scale": \[0.01, 0.02, 0.03\], "offset": \[-128, 0, -128\]/"scale": [0.01, 0.02], "offset": [-128, 0]/' \
+	"$D/enc_model_100.encodings" >"$T/qcount.enc"
+expect_fail "qdq channel count" 1 "$T/qx.onnx" $E qdq "$MODEL" "$T/qcount.enc" -o "$T/qx.onnx"
+grep -q "'mm.weight': 2 per-channel encodings, but the weight has 3 channels" "$T/err" && ok || bad "count message: $(cat "$T/err")"
+expect_fail "qdq missing encodings" 1 "$T/qx.onnx" $E qdq "$T/qs.onnx" "$T/nonexistent.enc" -o "$T/qx.onnx"
+expect_eq "missing encodings message" "aimet-encodings: cannot read '$T/nonexistent.enc': No such file or directory" "$(cat "$T/err")"
+expect_fail "qdq missing model" 1 "$T/qx.onnx" $E qdq "$T/nonexistent.onnx" "$T/q1.0.0.enc" -o "$T/qx.onnx"
+grep -q "'$T/nonexistent.onnx'" "$T/err" && ok || bad "missing model message: $(cat "$T/err")"
+head -c 1000 "$T/qs.onnx" >"$T/qtrunc.onnx"
+expect_fail "qdq truncated model" 1 "$T/qx.onnx" $E qdq "$T/qtrunc.onnx" "$T/q1.0.0.enc" -o "$T/qx.onnx"
+expect_fail "qdq encodings are a directory" 1 "$T/qx.onnx" $E qdq "$T/qs.onnx" "$T" -o "$T/qx.onnx"
+expect_fail "qdq truncated encodings" 1 "$T/qx.onnx" $E qdq "$T/qs.onnx" "$D/bad_truncated.encodings" -o "$T/qx.onnx"
+expect_fail "qdq model as encodings" 1 "$T/qx.onnx" $E qdq "$T/qs.onnx" "$T/qs.onnx" -o "$T/qx.onnx"
+sed '0,/"bw": 8/s//"bw": 0/' "$T/q1.0.0.enc" >"$T/qbw0.enc"
+expect_fail "qdq bitwidth 0" 1 "$T/qx.onnx" $E qdq "$T/qs.onnx" "$T/qbw0.enc" -o "$T/qx.onnx"
+grep -q "'input': bitwidth 0 is out of range (2 to 32)" "$T/err" && ok || bad "bw0 message: $(cat "$T/err")"
+sed '0,/"bw": 8/s//"bw": 64/' "$T/q1.0.0.enc" >"$T/qbw64.enc"
+expect_fail "qdq bitwidth 64" 1 "$T/qx.onnx" $E qdq "$T/qs.onnx" "$T/qbw64.enc" -o "$T/qx.onnx"
+sed '0,/"bw": 8/s//"bw": 32/' "$T/q1.0.0.enc" >"$T/qbw32.enc"
+expect_fail "qdq bitwidth 32" 1 "$T/qx.onnx" $E qdq "$T/qs.onnx" "$T/qbw32.enc" -o "$T/qx.onnx"
+expect_eq "bitwidth 32 message" \
+	"aimet-encodings: cannot export '$T/qs.onnx' with '$T/qbw32.enc': 'input': bitwidth 32 has no QDQ storage type" \
+	"$(cat "$T/err")"
+$E qdq "$T/qs.onnx" "$T/qbw32.enc" -o - >"$T/qfailout" 2>/dev/null
+expect_eq "failed qdq -o - exits 1" 1 $?
+expect_eq "failed qdq -o - writes nothing" 0 "$(wc -c <"$T/qfailout")"
+echo keep >"$T/qkeep.onnx"
+expect_fail "qdq failure keeps the old file" 1 '' $E qdq "$T/qs.onnx" "$T/qnope.enc" -o "$T/qkeep.onnx"
+expect_eq "old model untouched" "keep" "$(cat "$T/qkeep.onnx")"
+expect_fail "qdq into a missing directory" 1 '' $E qdq "$T/qs.onnx" "$T/q1.0.0.enc" -o "$T/no/such/dir.onnx"
+expect_eq "no temporaries left by qdq" "" "$(ls -A "$T" | grep '^\.')"
+expect_fail "qdq without encodings" 2 '' $E qdq "$T/qs.onnx"
+expect_fail "qdq with three files" 2 '' $E qdq "$T/qs.onnx" "$T/q1.0.0.enc" "$T/q0.6.1.enc"
+expect_fail "qdq both stdin" 2 '' $E qdq - -
+expect_fail "qdq --to" 2 "$T/qx.onnx" $E qdq "$T/qs.onnx" "$T/q1.0.0.enc" --to 1.0.0 -o "$T/qx.onnx"
 
 finish
