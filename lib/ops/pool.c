@@ -336,7 +336,8 @@ static int pool_prepare_kind(struct aimet_op_ctx *c, int kind)
 		pool_axis_fill(ax, i < 0 ? 0 : s->g.pe[i], s->g.count_include_pad);
 	}
 	s->threads = c->threads > 0 ? c->threads : 1;
-	if (aimet_mul_size((size_t)s->ax[1].out, sizeof(float) * (size_t)s->threads, &bytes)) {
+	/* per thread: the output row's accumulator and one column-sum row (average pooling) */
+	if (aimet_mul_size((size_t)s->ax[1].out, 2 * sizeof(float) * (size_t)s->threads, &bytes)) {
 		pool_free(s);
 		return nn_fail(c, AIMET_ERR_NOMEM, "workspace size overflows");
 	}
@@ -348,6 +349,44 @@ static int pool_prepare_kind(struct aimet_op_ctx *c, int kind)
 static int avgpool_prepare(struct aimet_op_ctx *c) { return pool_prepare_kind(c, POOL_AVG); }
 static int maxpool_prepare(struct aimet_op_ctx *c) { return pool_prepare_kind(c, POOL_MAX); }
 
+/* Average pooling of one output row in the order of ONNX Runtime's vectorised kernel (which it
+ * uses for column strides <= 2 and windows <= 32): each window column is first summed down the
+ * window's rows, then the column sums are added left to right. The order matters beyond
+ * accuracy: a quantized model amplifies a one-ulp difference that crosses a rounding boundary,
+ * and the simulation must give the bits ONNX Runtime gives on the exported QDQ model.
+ * acc holds 2 * OW floats: the row's sums, then one row of column sums. */
+AIMET_KERNEL_CLONES static void avg_row_columns(const struct pool_state *s, const float *xp, float *yp,
+                                                float *acc, int64_t oh)
+{
+	const struct pool_axis *ah = &s->ax[0], *aw = &s->ax[1];
+	int64_t ow_n = aw->out, W = aw->in, sw = aw->s;
+	float *col = acc + ow_n;
+	for (int64_t o = 0; o < ow_n; o++)
+		acc[o] = 0.0f;
+	for (int64_t tw = 0; tw < aw->k; tw++) {
+		int64_t off = tw * aw->d - aw->pb, lo = aw->lo[tw], hi = aw->hi[tw];
+		int have_row = 0;
+		if (lo >= hi)
+			continue;
+		for (int64_t th = ah->t0[oh]; th < ah->t1[oh]; th++) {
+			int64_t h = oh * ah->s - ah->pb + th * ah->d;
+			if (h < 0 || h >= ah->in)
+				continue;
+			const float *r = xp + h * W + off;
+			if (!have_row)
+				for (int64_t o = lo; o < hi; o++) col[o] = r[o * sw];
+			else
+				for (int64_t o = lo; o < hi; o++) col[o] += r[o * sw];
+			have_row = 1;
+		}
+		if (have_row)  /* the first column added to 0 gives its sum exactly */
+			for (int64_t o = lo; o < hi; o++) acc[o] += col[o];
+	}
+	float ch = ah->cnt[oh];
+	for (int64_t o = 0; o < ow_n; o++)
+		yp[o] = acc[o] / (ch * aw->cnt[o]);
+}
+
 /* One output row (plane pl, output row oh): accumulate every valid (kh, kw) tap over the whole
  * row at once so the inner loop runs along contiguous output width. The per-output order of
  * additions is (kh, kw) as in the reference and in ONNX Runtime. */
@@ -356,6 +395,10 @@ AIMET_KERNEL_CLONES static void pool_row(const struct pool_state *s, int kind, c
 {
 	const struct pool_axis *ah = &s->ax[0], *aw = &s->ax[1];
 	int64_t ow_n = aw->out, W = aw->in, sw = aw->s;
+	if (kind == POOL_AVG && sw <= 2 && ah->k <= 32 && aw->k <= 32) {
+		avg_row_columns(s, xp, yp, acc, oh);
+		return;
+	}
 	if (kind == POOL_AVG)
 		for (int64_t o = 0; o < ow_n; o++) acc[o] = 0.0f;
 	else
@@ -416,7 +459,7 @@ static void pool_run_kind(struct aimet_op_ctx *c, int kind)
 #ifdef _OPENMP
 		tid = omp_get_thread_num();
 #endif
-		float *acc = ws + (size_t)tid * (size_t)aw->out;
+		float *acc = ws + (size_t)tid * 2 * (size_t)aw->out;
 		#pragma omp for schedule(static)
 		for (int64_t r = 0; r < rows; r++) {
 			int64_t pl = r / ah->out, oh = r % ah->out;
@@ -472,7 +515,23 @@ static void gmp_ref(struct aimet_op_ctx *c) { global_ref(c, POOL_MAX); }
 
 AIMET_KERNEL_CLONES static float global_plane(const float *x, int64_t n, int kind)
 {
-	return kind == POOL_AVG ? (float)(nn_sum_f32(x, n) / (double)n) : nn_max_f32(x, n);
+	/* the sum in ONNX Runtime's order: four interleaved partial sums, combined as
+	 * (s0 + s2) + (s1 + s3), then the tail one by one (see avg_row_columns for why) */
+	if (kind == POOL_AVG) {
+		float s0 = 0, s1 = 0, s2 = 0, s3 = 0, sum;
+		int64_t i = 0;
+		for (; i + 4 <= n; i += 4) {
+			s0 += x[i];
+			s1 += x[i + 1];
+			s2 += x[i + 2];
+			s3 += x[i + 3];
+		}
+		sum = (s0 + s2) + (s1 + s3);
+		for (; i < n; i++)
+			sum += x[i];
+		return sum / (float)n;
+	}
+	return nn_max_f32(x, n);
 }
 
 static void global_run(struct aimet_op_ctx *c, int kind)
