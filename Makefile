@@ -8,7 +8,10 @@ PREFIX ?= $(if $(prefix),$(prefix),/usr/local)
 DESTDIR ?=
 B ?= build
 WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) $(OPENMP_CFLAGS) -Ilib/include -Itools/common -I$(B)/gen \
+# -ffp-contract=off: a float expression rounds the same whichever clone of a kernel runs (no
+# fused multiply-add on one CPU and not another), and in the order ONNX Runtime's kernels use —
+# a quantized model turns a one-ulp difference into a different grid step.
+ALL_CFLAGS := -std=gnu11 -ffp-contract=off $(WARN) $(CFLAGS) $(OPENMP_CFLAGS) -Ilib/include -Itools/common -I$(B)/gen \
 	$(PROTOBUF_C_CFLAGS) $(YAML_CFLAGS) $(JANSSON_CFLAGS) $(OPENBLAS_CFLAGS) $(CPPFLAGS) \
 	-DAIMET_DATADIR='"$(PREFIX)/share/aimet"' $(EXTRA_CFLAGS)
 LIBS := $(PROTOBUF_C_LIBS) $(YAML_LIBS) $(JANSSON_LIBS) $(OPENBLAS_LIBS) -lm

@@ -20,16 +20,17 @@ static const struct cli_opt opts[] = {
 	{"skip-layers", 0, 1, 1, "never correct these layers (comma-separated)", "L1,L2"},
 	{"report", 0, 1, 0, "write the per-layer report as JSON to FILE", "FILE"},
 	{"eval-data", 0, 1, 0, "also measure the shift on this data (not used for fitting)", "FILE"},
+	{"weights-only", 0, 0, 0, "measure the shift with activations unquantized (as AIMET does)", NULL},
 	CLI_DATA_OPTS,
 	CLI_QUANT_OPTS,
 	{0}};
 
 static const char usage[] =
 	"usage: aimet-biascorr [OPTIONS] MODEL.onnx --data CALIB -o OUT.onnx [--analytical]\n"
-	"Folds batch norms and corrects the bias of every Conv, ConvTranspose and Gemm so that the\n"
-	"quantized model's mean output per channel matches FP32: measured on CALIB layer by layer\n"
-	"(empirical), or computed from the folded batch-norm statistics (--analytical; without\n"
-	"--data only layers after a batch norm are corrected). MODEL and OUT may be '-'.";
+	"Folds batch norms and corrects the bias of every Conv, ConvTranspose, Gemm and MatMul so\n"
+	"that the quantized model's mean output per channel matches FP32: measured on CALIB layer\n"
+	"by layer (empirical), or computed from the folded batch-norm statistics (--analytical;\n"
+	"without --data only layers after a batch norm are corrected). MODEL and OUT may be '-'.";
 
 
 static struct cli_out *json_report(const struct aimet_bc_report *r, const char *path)
@@ -41,6 +42,11 @@ static struct cli_out *json_report(const struct aimet_bc_report *r, const char *
 		json_t *e = json_pack("{s:s, s:s, s:s, s:f, s:f}", "layer", r->layers[i].name, "output",
 		                      r->layers[i].output, "method", r->layers[i].analytical ? "analytical" : "empirical",
 		                      "shift_before", r->layers[i].shift_before, "shift_after", r->layers[i].shift_after);
+		json_object_set_new(e, "measured", json_boolean(r->layers[i].measured));
+		if (r->layers[i].has_weight_shift) {
+			json_object_set_new(e, "weight_shift_before", json_real(r->layers[i].weight_shift_before));
+			json_object_set_new(e, "weight_shift_after", json_real(r->layers[i].weight_shift_after));
+		}
 		if (r->layers[i].has_heldout) {
 			json_object_set_new(e, "heldout_shift_before", json_real(r->layers[i].heldout_before));
 			json_object_set_new(e, "heldout_shift_after", json_real(r->layers[i].heldout_after));
@@ -91,10 +97,17 @@ static void text_report(const struct aimet_bc_report *r, int measured)
 		        "%zu skipped\n", r->n_layers, before, r->n_skips);
 	if (cli_verbosity < 2)
 		return;
-	for (size_t i = 0; i < r->n_layers; i++)
-		fprintf(stderr, "  %s (%s): shift %.4g -> %.4g (--eval-data %.4g -> %.4g)\n", r->layers[i].name,
-		        r->layers[i].analytical ? "analytical" : "empirical", r->layers[i].shift_before,
-		        r->layers[i].shift_after, r->layers[i].heldout_before, r->layers[i].heldout_after);
+	for (size_t i = 0; i < r->n_layers; i++) {
+		const struct aimet_bc_layer *l = &r->layers[i];
+		fprintf(stderr, "  %s (%s): %s %.4g -> %.4g", l->name, l->analytical ? "analytical" : "empirical",
+		        l->measured ? "shift" : "predicted shift", l->shift_before, l->shift_after);
+		if (l->has_weight_shift)
+			fprintf(stderr, ", own weight error alone %.4g -> %.4g", l->weight_shift_before,
+			        l->weight_shift_after);
+		if (l->has_heldout)
+			fprintf(stderr, ", on --eval-data %.4g -> %.4g", l->heldout_before, l->heldout_after);
+		fputc('\n', stderr);
+	}
 	for (size_t i = 0; i < r->n_skips; i++)
 		fprintf(stderr, "  skipped %s: %s\n", r->skips[i].layer, r->skips[i].reason);
 }
@@ -128,6 +141,7 @@ int main(int argc, char **argv)
 		cli_usage_error("-o is required (the output model)");
 	memset(&bo, 0, sizeof(bo));
 	bo.analytical = cli_has(&a, opts, "analytical");
+	bo.weights_only = cli_has(&a, opts, "weights-only");
 	if (!cli_has(&a, opts, "data") && !bo.analytical)
 		cli_usage_error("--data is required (the calibration data) unless --analytical");
 	if (cli_has(&a, opts, "freeze-params"))

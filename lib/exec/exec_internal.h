@@ -4,6 +4,7 @@
 #define AIMET_EXEC_INTERNAL_H
 
 #include "aimet_exec.h"
+#include "aimet_kernels.h"
 
 /* How a value comes to be known. CONST: from weights alone, computed at plan time. SHAPE:
  * from the input shapes (Shape outputs and what is computed from them only), computed at
@@ -38,6 +39,9 @@ struct xvalue {
 	size_t off, size;
 	int alias_of;              /* value whose buffer this one shares, or -1 */
 	int step;                  /* step producing it, -1 otherwise */
+	/* aimet_plan_set_output_quant: fake-quantized as soon as computed */
+	int has_fq;
+	struct aimet_fq fq;
 };
 
 struct xnode {
@@ -73,6 +77,10 @@ struct xstep {
 	/* Reshape-like op whose output is its input's bytes: it shares the buffer and does not
 	 * run (the input is read by nothing else) */
 	int alias;
+	/* a Relu/Clip step that may run inside this (Add) step when both outputs are fake-
+	 * quantized by the plan (quantize, clamp, quantize in one pass): its constant bounds */
+	int pair_ok;
+	float pair_lo, pair_hi;
 	double ms;                     /* profiled time, summed over runs */
 	struct aimet_plan_step pub;
 };
@@ -97,6 +105,7 @@ struct aimet_plan {
 	char *input_copy; size_t input_copy_cap;   /* graph inputs copied when a hook is set */
 	unsigned char *needed_mark;    /* run_until scratch, one per step */
 	aimet_output_fn hook; void *hook_user;
+	int n_input_fq;                /* graph inputs with an output quantizer (copied to quantize) */
 	int profile; int64_t profile_runs;
 };
 

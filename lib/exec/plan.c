@@ -669,6 +669,24 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 		s->pub.act_hi = hi;
 	}
 	free(fold_of);
+	/* Add then Relu/Clip kept apart (the sum is a tensor of its own, e.g. quantized): the
+	 * executor may still run them as one step when it fake-quantizes both (run.c) */
+	for (size_t i = 0; !st && i + 1 < p->n_steps; i++) {
+		struct xstep *a = &p->steps[i], *b = &p->steps[i + 1];
+		const struct xnode *bn = &p->nodes[b->node];
+		float lo, hi;
+		a->pair_ok = 0;
+		if (!is_op(p->nodes[a->node].node, "Add") || !is_default_domain(p->nodes[a->node].node->domain) ||
+		    a->bn >= 0 || a->act >= 0 || a->alias || a->n_out != 1 || a->out[0] < 0 ||
+		    b->bn >= 0 || b->act >= 0 || b->alias || b->n_out != 1 || b->out[0] < 0 ||
+		    b->n_in < 1 || b->in[0] != a->out[0] || p->values[a->out[0]]->n_consumers != 1 ||
+		    p->values[a->out[0]]->is_output || !bn->op || !clamp_bounds(p, bn, &lo, &hi) ||
+		    !(lo <= hi))
+			continue;
+		a->pair_ok = 1;
+		a->pair_lo = lo;
+		a->pair_hi = hi;
+	}
 	return st;
 }
 

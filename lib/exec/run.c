@@ -3,6 +3,7 @@
  * once a plan is prepared (except the one-time copy buffer for hooked inputs). */
 #include "exec_internal.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +34,7 @@ static int bind_inputs(struct aimet_ctx *ctx, struct aimet_plan *p,
                        struct aimet_tensor *const *inputs)
 {
 	size_t total = 0, off = 0;
+	int threads = ctx && ctx->threads > 0 ? ctx->threads : 1;
 	for (int i = 0; i < p->n_inputs; i++) {
 		struct xvalue *v = p->values[p->inputs[i]];
 		size_t es = aimet_dtype_size(inputs[i]->dtype), need;
@@ -45,13 +47,14 @@ static int bind_inputs(struct aimet_ctx *ctx, struct aimet_plan *p,
 		v->t.nbytes = need;
 		total += (need + 63) / 64 * 64;
 	}
-	if (!p->hook) {
+	if (!p->hook && !p->n_input_fq) {
 		for (int i = 0; i < p->n_inputs; i++)
 			if (!p->values[p->inputs[i]]->spec)
 				p->values[p->inputs[i]]->t.data = inputs[i]->data;
 		return AIMET_OK;
 	}
-	/* a hook may modify values in place: give it copies, never the caller's tensors */
+	/* a hook may modify values in place, and inputs may be fake-quantized: work on copies,
+	 * never on the caller's tensors */
 	if (total > p->input_copy_cap) {
 		free(p->input_copy);
 		p->input_copy_cap = 0;
@@ -64,10 +67,13 @@ static int bind_inputs(struct aimet_ctx *ctx, struct aimet_plan *p,
 		if (v->spec)
 			continue;
 		v->t.data = p->input_copy + off;
-		if (v->t.nbytes)
+		if (v->has_fq && v->t.dtype == AIMET_FLOAT)   /* quantized on the way: one pass */
+			aimet_fq_apply_mt(&v->fq, inputs[i]->data, v->t.data, aimet_tensor_numel(&v->t), threads);
+		else if (v->t.nbytes)
 			memcpy(v->t.data, inputs[i]->data, v->t.nbytes);
 		off += (v->t.nbytes + 63) / 64 * 64;
-		p->hook(p->hook_user, NULL, i, &v->t);
+		if (p->hook)
+			p->hook(p->hook_user, NULL, i, &v->t);
 	}
 	return AIMET_OK;
 }
@@ -82,6 +88,34 @@ static const struct aimet_node *output_node(const struct aimet_plan *p, const st
 	if (j == 0 && s->bn >= 0)
 		return p->nodes[s->bn].node;
 	return p->nodes[s->node].node;
+}
+
+static int overlaps(const struct aimet_tensor *a, const struct aimet_tensor *b)
+{
+	const char *pa = a->data, *pb = b->data;
+	return pa && pb && pa < pb + b->nbytes && pb < pa + a->nbytes;
+}
+
+/* Step i (an Add) and the Relu/Clip after it run as one pass: sum, quantize, clamp, quantize,
+ * straight into the clamp's output. Only while nothing could see the sum (no hook, a full
+ * run), both outputs are float32 and quantized here, and the clamp's output buffer shares no
+ * byte with the Add's inputs. */
+static int pair_usable(const struct aimet_plan *p, const struct xstep *s, const struct xstep *t)
+{
+	const struct xvalue *a, *c;
+	/* the library's own Add (a substituted op would not know fq_mid) */
+	if (!s->pair_ok || p->hook || p->opts.use_ref || s->pub.op != aimet_op_find(NULL, "Add") ||
+	    !s->pub.op->run)
+		return 0;
+	a = p->values[s->out[0]];
+	c = p->values[t->out[0]];
+	if (!a->has_fq || !c->has_fq || a->t.dtype != AIMET_FLOAT || c->t.dtype != AIMET_FLOAT ||
+	    a->t.nbytes != c->t.nbytes)
+		return 0;
+	for (int j = 0; j < s->n_in; j++)
+		if (!s->tin[j] || s->tin[j]->dtype != AIMET_FLOAT || overlaps(s->tin[j], &c->t))
+			return 0;
+	return 1;
 }
 
 /* stop_step: -1 runs every step, -2 none (inputs bound only), k >= 0 what step k needs. */
@@ -127,14 +161,48 @@ static int run_impl(struct aimet_ctx *ctx, struct aimet_plan *p,
 		s->c.ctx = ctx;
 		s->c.threads = ctx && ctx->threads > 0 ? ctx->threads : 1;
 		s->c.workspace = p->workspace;
+		/* output 0's fake quantization goes to the kernel, which may apply it in its epilogue */
+		s->c.fq = NULL;
+		s->c.fq_done = 0;
+		if (s->n_out >= 1 && s->out[0] >= 0 && p->values[s->out[0]]->has_fq &&
+		    s->tout[0]->dtype == AIMET_FLOAT && !s->alias)
+			s->c.fq = &p->values[s->out[0]]->fq;
+		if (stop_step == -1 && i + 1 < p->n_steps && pair_usable(p, s, &p->steps[i + 1])) {
+			struct xstep *t = &p->steps[i + 1];
+			struct xvalue *a = p->values[s->out[0]], *cv = p->values[t->out[0]];
+			void *keep = a->t.data;
+			a->t.data = cv->t.data;   /* the sum is read by nothing but the clamp */
+			s->c.act_lo = s->pair_lo;
+			s->c.act_hi = s->pair_hi;
+			s->c.fq_mid = &a->fq;
+			s->c.fq = &cv->fq;
+			s->pub.op->run(&s->c);
+			s->c.fq_mid = NULL;
+			s->c.fq = NULL;
+			s->c.act_lo = -INFINITY;
+			s->c.act_hi = INFINITY;
+			a->t.data = keep;
+			if (p->profile)
+				s->ms += now_ms() - t0;
+			i++;   /* the clamp step is done */
+			if ((st = aimet_check_interrupt(ctx)))
+				return st;
+			continue;
+		}
 		if (s->alias)
 			;   /* the output already holds the input's bytes */
 		else if (p->opts.use_ref || !s->pub.op->run)
 			s->pub.op->ref(&s->c);
 		else
 			s->pub.op->run(&s->c);
-		if (p->profile)
-			s->ms += now_ms() - t0;
+		for (int j = 0; j < s->n_out; j++) {
+			struct xvalue *v = p->values[s->out[j]];
+			if (v->has_fq && v->kind != V_SCRATCH && s->tout[j]->dtype == AIMET_FLOAT &&
+			    !(j == 0 && s->c.fq && s->c.fq_done))
+				aimet_fq_apply_mt(&v->fq, s->tout[j]->data, s->tout[j]->data,
+				                  aimet_tensor_numel(s->tout[j]), s->c.threads);
+		}
+		s->c.fq = NULL;
 		if (p->hook)
 			for (int j = 0; j < s->n_out; j++) {
 				int idx;
@@ -142,6 +210,9 @@ static int run_impl(struct aimet_ctx *ctx, struct aimet_plan *p,
 				if (p->values[s->out[j]]->kind != V_SCRATCH)
 					p->hook(p->hook_user, nd, idx, s->tout[j]);
 			}
+		/* fake quantization (the executor's pass, the hook's) is part of the step's cost */
+		if (p->profile)
+			s->ms += now_ms() - t0;
 		if ((st = aimet_check_interrupt(ctx)))
 			return st;
 	}
@@ -191,6 +262,39 @@ void aimet_plan_set_hook(struct aimet_plan *p, aimet_output_fn fn, void *user)
 {
 	p->hook = fn;
 	p->hook_user = user;
+}
+
+int aimet_plan_set_output_quant(struct aimet_ctx *ctx, struct aimet_plan *p, const char *name,
+                                const struct aimet_fq *q)
+{
+	int vi = aimet__value_find(p, name);
+	struct xvalue *v = vi >= 0 ? p->values[vi] : NULL;
+	if (!v)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "no tensor named '%s' in the model",
+		                   name ? name : "");
+	if (!q) {
+		if (v->has_fq && v->kind == V_INPUT)
+			p->n_input_fq--;
+		v->has_fq = 0;
+		return AIMET_OK;
+	}
+	if ((v->kind != V_INPUT && v->kind != V_NODE) || v->fused_away || v->dep != DEP_DATA)
+		return aimet_error(ctx, AIMET_ERR_INVALID,
+		                   "tensor '%s' is not computed at run time in this plan", name);
+	if (!(q->scale > 0) || !isfinite(q->scale) || isnan(q->lo) || isnan(q->hi) || q->lo > q->hi)
+		return aimet_error(ctx, AIMET_ERR_INVALID, "tensor '%s': invalid quantization grid", name);
+	if (!v->has_fq && v->kind == V_INPUT)
+		p->n_input_fq++;
+	v->fq = *q;
+	v->has_fq = 1;
+	return AIMET_OK;
+}
+
+void aimet_plan_clear_output_quant(struct aimet_plan *p)
+{
+	for (size_t i = 0; i < p->n_values; i++)
+		p->values[i]->has_fq = 0;
+	p->n_input_fq = 0;
 }
 
 int aimet_plan_n_inputs(const struct aimet_plan *p) { return p->n_inputs; }

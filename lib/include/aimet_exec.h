@@ -5,6 +5,7 @@
 
 #include "aimet.h"
 #include "aimet_ops.h"
+#include "aimet_kernels.h"
 
 struct aimet_plan;   /* private to lib/exec */
 
@@ -78,6 +79,20 @@ int aimet_plan_run_until(struct aimet_ctx *ctx, struct aimet_plan *p,
 
 /* Hook called for every run-time tensor (see aimet_output_fn); NULL removes it. */
 void aimet_plan_set_hook(struct aimet_plan *p, aimet_output_fn fn, void *user);
+
+/* Simulation: fake-quantize the float32 tensor `name` (struct aimet_fq, aimet_kernels.h) as
+ * soon as it is computed, before the hook or any later node sees it: inside the producing
+ * kernel where the op does it (the binary elementwise ops and Clip, in L1-sized pieces; an
+ * Add whose quantized output feeds only a Relu/Clip runs with it as one pass when no hook is
+ * set), else by a pass of the executor right after the step (measured faster than the GEMM
+ * epilogue for Conv's short tile rows); the bits are those of aimet_qdq_array either way.
+ * `name` must be a graph input (its plan copy is quantized; the caller's tensor never is) or a
+ * node output computed at run time (not fused away: list it in the plan's keep option);
+ * AIMET_ERR_INVALID otherwise (ctx may be NULL). q == NULL removes it. Kept across prepares. */
+int aimet_plan_set_output_quant(struct aimet_ctx *ctx, struct aimet_plan *p, const char *name,
+                                const struct aimet_fq *q);
+/* Remove every output quantizer. */
+void aimet_plan_clear_output_quant(struct aimet_plan *p);
 
 /* Replace the value of a weight (an initializer or a Constant node's output) by name; `w` must
  * have the same dtype and shape and is copied (the model is not modified). Everything derived

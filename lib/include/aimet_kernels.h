@@ -16,6 +16,21 @@
 #define AIMET_KERNEL_CLONES
 #endif
 
+/* ---- fake quantization (simulation): y = round_half_even(y / scale) clamped to [lo, hi],
+ * times scale, all in float32 — the same operations, so the same bits, as aimet_qdq_array on
+ * an integer encoding (lo = offset, hi = offset + qmax); NaN passes. Applied by kernels to
+ * their output while it is hot (see aimet_op_ctx.fq and the epilogue). ---- */
+struct aimet_fq {
+	float scale;          /* finite, > 0 */
+	float lo, hi;         /* integer grid ends, as floats */
+};
+/* y = fq(y) over n contiguous floats, on the calling thread. */
+void aimet_fq_apply(const struct aimet_fq *q, float *y, int64_t n);
+/* The same over `rows` rows of n floats, ld apart. */
+void aimet_fq_apply_rows(const struct aimet_fq *q, float *y, int64_t ld, int64_t rows, int64_t n);
+/* y = fq(x) over n floats (y may be x), on up to `threads` threads in a fixed split. */
+void aimet_fq_apply_mt(const struct aimet_fq *q, const float *x, float *y, int64_t n, int threads);
+
 /* ---- epilogue: applied to each output tile while it is still in cache ---- */
 enum aimet_epi_kind {
 	AIMET_EPI_NONE = 0,   /* nothing added */
@@ -30,11 +45,13 @@ struct aimet_epilogue {
 	int64_t add_ld;       /* row stride of add for AIMET_EPI_FULL */
 	float scale;          /* add is multiplied by this (Gemm's beta); 1 for a bias */
 	float lo, hi;         /* clamp to [lo, hi] after the add; -INFINITY/INFINITY for none */
+	const struct aimet_fq *fq;  /* fake quantization after the clamp, or NULL; borrowed */
 };
 /* An epilogue that only clamps (kind NONE) to [lo, hi]. */
 struct aimet_epilogue aimet_epilogue_clamp(float lo, float hi);
 /* Apply e to the m x n block C (row stride ldc) whose top-left element is (i0, j0) of the
- * whole output; NaN passes the clamp unchanged (like Clip). */
+ * whole output; NaN passes the clamp unchanged (like Clip). The fake quantization, if any,
+ * comes last, so a fused step gives the bits of the unfused ones. */
 void aimet_epilogue_apply(const struct aimet_epilogue *e, float *C, int64_t ldc,
                           int64_t i0, int64_t m, int64_t j0, int64_t n);
 
@@ -64,9 +81,22 @@ void aimet_sgemm_batch(int trans_a, int trans_b, int64_t batch, int64_t M, int64
 
 /* The tile grid behind aimet_sgemm_batch, for ops that drive their own parallel loop (e.g.
  * MatMul with broadcast batch dimensions): tiles of mb x nb, mt x nt of them per problem. */
-struct aimet_gemm_grid { int64_t M, N, K, mb, nb, mt, nt; };
+struct aimet_gemm_grid {
+	int64_t M, N, K, mb, nb, mt, nt;
+	int64_t n_order;  /* N as ONNX Runtime sees the problem (decides the summation order, see
+	                   * below), e.g. one image's output pixels for a panel of them; 0: N */
+};
 void aimet_gemm_grid_make(struct aimet_gemm_grid *g, int64_t batch, int64_t M, int64_t N, int64_t K);
-/* Compute tile t (0 <= t < mt*nt) of one problem with a single-threaded sgemm + epilogue. */
+/* Summation order. A quantized model turns a one-ulp difference at a rounding boundary into a
+ * whole grid step that grows through the layers, so the simulation must give the bits ONNX
+ * Runtime (MLAS) gives on the exported QDQ model. Each output element is therefore summed as
+ * MLAS sums it: K in blocks of aimet_gemm_kstride(N, K) (N: columns of the problem as ONNX
+ * Runtime sees it, e.g. one image's output pixels for a convolution), each block a chain of
+ * multiply-adds from zero, added to the previous blocks' sum; and a one-column problem
+ * (N = 1) as eight interleaved lanes reduced by MLAS's trees. */
+int64_t aimet_gemm_kstride(int64_t N, int64_t K, int trans_a);
+/* Compute tile t (0 <= t < mt*nt) of one problem with a single-threaded sgemm + epilogue, in
+ * the summation order above. */
 void aimet_sgemm_tile(const struct aimet_gemm_grid *g, int64_t t, int trans_a, int trans_b,
                       float alpha, const float *A, int64_t lda, const float *B, int64_t ldb,
                       float *C, int64_t ldc, const struct aimet_epilogue *e);
@@ -103,6 +133,43 @@ void aimet_col2im_panel_store(const struct aimet_conv2d *g, const float *col, in
 size_t aimet_depthwise_scratch(const struct aimet_conv2d *g);
 void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const float *w,
                            float bias, float lo, float hi, float *y, float *scratch);
+
+/* ---- register-blocked GEMM for convolution (lib/kernels/convgemm.c) ----
+ * C[Mpad][ldc] = A * B with A packed by aimet_cgemm_pack and row k of B starting at
+ * B + roff[k] (any layout: shifted views of a padded input, or im2col panel rows). Tiles are
+ * mb rows by 1-3 vectors of vb columns for this CPU (aimet_cgemm_shape): Mpad is M rounded up
+ * to mb, and ncols is rounded up to vb, so every row of B must be readable, and C writable,
+ * for that many columns (the extra ones are computed and must be ignored). Each output is
+ * summed in ONNX Runtime's order (see "Summation order" above): k in blocks of ks
+ * (aimet_gemm_kstride), each a chain of fused multiply-adds from zero added to the previous
+ * blocks' sum: identical bits for any tiling or thread count. */
+void aimet_cgemm_shape(int *mb, int *vb);
+/* wp[roundup(M, mb) * K] = the rows of w (M x K, row stride ldw) in blocks of mb, zero-padded. */
+void aimet_cgemm_pack(const float *w, int64_t M, int64_t K, int64_t ldw, float *wp);
+void aimet_cgemm_run(const float *wp, int64_t Mpad, int64_t K, int64_t ks, const float *B,
+                     const int64_t *roff, int64_t ncols, float *C, int64_t ldc);
+/* The transposed form (vectors over output channels; only where aimet_cgemm_t_avail):
+ * y[m*ldy + j] = sum over k of w[m][k] * B[roff[k] + pix[j]] for m < M, j < npix, with wt
+ * from aimet_cgemm_t_pack (aimet_cgemm_t_size floats). Tiles take aimet_cgemm_t_pixels(M)
+ * pixels at a time; the same k-ordered sums as aimet_cgemm_run. */
+int aimet_cgemm_t_avail(void);
+int aimet_cgemm_t_pixels(int64_t M);
+#define aimet_cgemm_t_size(M, K) ((((M) + 15) / 16 * 16) * (K))
+void aimet_cgemm_t_pack(const float *w, int64_t M, int64_t K, int64_t ldw, float *wt);
+void aimet_cgemm_t_run(const float *wt, int64_t M, int64_t K, int64_t ks, const float *B,
+                       const int64_t *roff, const int64_t *pix, int64_t npix, float *y, int64_t ldy);
+/* Direct convolution's input: phase (pr, pc) of a block of output rows [r0, r0 + Rq) of the
+ * input plane x (H x W of g): Rq rows of Wq floats at d, row i holding padded row
+ * (r0 + i)*SH + pr at columns j*SW + pc (zero in the padding), then zeros up to `plane`. */
+void aimet_cgemm_fill_phase(const struct aimet_conv2d *g, const float *x, int64_t r0, int64_t Rq,
+                            int64_t Wq, int64_t pr, int64_t pc, float *d, int64_t plane);
+/* y[m*ldy + oh*OW + ow] = ct[m*ldc + oh*Wq + ow] for m < M, oh < rows, ow < OW: the valid
+ * columns of a direct convolution's output grid. */
+void aimet_cgemm_unpack(const float *ct, int64_t ldc, int64_t M, int64_t rows, int64_t Wq,
+                        int64_t OW, float *y, int64_t ldy);
+/* aimet_im2col_panel with panel rows ldcol floats apart (ldcol >= np). */
+void aimet_im2col_panel_ld(const struct aimet_conv2d *g, const float *x, int64_t p0, int64_t np,
+                           float *col, int64_t ldcol);
 
 /* ---- strided copy (lib/kernels/copy.c) ---- */
 #define AIMET_COPY_MAX_DIMS 8

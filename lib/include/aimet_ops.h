@@ -5,6 +5,8 @@
 
 #include "aimet.h"
 
+struct aimet_fq;
+
 /* What an op sees at prepare and at run time for one node. */
 struct aimet_op_ctx {
 	struct aimet_ctx *ctx;        /* for error messages (infer/prepare only) */
@@ -26,6 +28,15 @@ struct aimet_op_ctx {
 	 * Add, BatchNormalization honour it): the output is clamped to [act_lo, act_hi].
 	 * Defaults are -INFINITY/+INFINITY (no clamp). Only ops with `fuse_clamp` set get one. */
 	float act_lo, act_hi;
+	/* Simulation: fake quantization of output 0 (struct aimet_fq, aimet_kernels.h), applied
+	 * after the clamp, or NULL. An op that applies it in its kernel sets fq_done = 1; for the
+	 * others the executor makes a pass of its own after the op (same bits either way). */
+	const struct aimet_fq *fq;
+	int fq_done;
+	/* Simulation, Add only (the executor asks no other op): fake quantization of the sum
+	 * BEFORE the fused clamp — an Add whose quantized output feeds only a Relu/Clip, run as
+	 * one step; NULL otherwise. The op must apply it (and fq after the clamp). */
+	const struct aimet_fq *fq_mid;
 };
 
 struct aimet_op {

@@ -31,6 +31,16 @@ int aimet_bn_meta_get(const struct aimet_model *m, const char *tensor, float **g
 int aimet_bn_meta_set(struct aimet_ctx *ctx, struct aimet_model *m, const char *tensor,
                       const float *gamma, const float *beta, size_t n);
 
+/* How the passes view a layer's weight: as [dim0, dim1, inner] — Conv [O, I/g, k...],
+ * ConvTranspose [I, O/g, k...], Gemm/MatMul [I, O] (or [O, I] with transB). */
+enum { AIMET_WL_CONV = 0, AIMET_WL_CONVT, AIMET_WL_GEMM };
+struct aimet_wlayout {
+	int kind, tb;                  /* AIMET_WL_*, Gemm's transB */
+	size_t n_out, n_in, groups, dim1;
+};
+/* Output and input channel of weight element (a, j, *) in that view (report.c). */
+void aimet_wlayout_chan(const struct aimet_wlayout *l, size_t a, size_t j, size_t *oc, size_t *ic);
+
 /* ---- cross-layer equalization (cle.c; FORMATS.md section 5) ---- */
 struct aimet_cle_opts {
 	int keep_relu6;          /* leave Clip(0,6) between convs (those pairs are then skipped) */
@@ -73,6 +83,10 @@ struct aimet_qsim_opts;
 struct aimet_dataset;
 struct aimet_bc_opts {
 	int analytical;                  /* from the folded BN statistics (data-free) */
+	/* Empirical: measure the shift on a model whose layer outputs are not quantized (weights
+	 * and model inputs are), as AIMET's own bias correction does; 0 (the default): the
+	 * activations quantized as `qopts` configures them, each layer's own output excepted. */
+	int weights_only;
 	const char *const *layers; int n_layers;        /* only these (NULL: every layer) */
 	const char *const *skip_layers; int n_skip;     /* never these */
 	void (*progress)(int64_t done, int64_t total);  /* layers done; may be NULL */
@@ -89,15 +103,23 @@ struct aimet_bc_layer {
 	double shift_before, shift_after;
 	int has_heldout;       /* measured on opts->heldout too: */
 	double heldout_before, heldout_after;
+	int measured;          /* shift_* measured on data (else the analytical prediction) */
+	/* analytical with data: the shift of this layer's own weight quantization alone (FP32
+	 * inputs and other weights, activations not quantized), before and after — what the
+	 * analytical correction models, where shift_* also carry the earlier layers' errors */
+	int has_weight_shift;
+	double weight_shift_before, weight_shift_after;
 };
 struct aimet_bc_report {
 	struct aimet_bc_layer *layers; size_t n_layers;
 	struct aimet_cle_skip *skips; size_t n_skips;
 };
 /* Fold batch norms, then correct the bias of every Conv/ConvTranspose/Gemm (adding a zero bias
- * where there is none) so that the quantized model's mean pre-activation output per channel
- * matches FP32's: empirically on `ds` (per layer in topological order, the quantized model
- * carrying the earlier corrections) or analytically. `qopts` decides what "quantized" means.
+ * where there is none) and MatMul with a constant 2-D weight (its bias: the constant [C] of the
+ * Add that alone follows it, or a zero one in an Add inserted after it) so that the quantized
+ * model's mean pre-activation output per channel matches FP32's: empirically on `ds` (per layer
+ * in topological order, the quantized model carrying the earlier corrections) or analytically.
+ * `qopts` decides what "quantized" means.
  * `ds` may be NULL only with analytical. *report may be NULL. */
 int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
                        const struct aimet_qsim_opts *qopts, struct aimet_dataset *ds,

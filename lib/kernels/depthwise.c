@@ -3,7 +3,13 @@
  * phase (pr, pc) holds padded rows i*SH + pr and columns q*SW + pc. In that layout every tap
  * of every output reads phase plane t at a fixed offset from the output's position in a grid
  * as wide as the phase rows (Wq), so each tap is one long contiguous multiply-add over the
- * whole plane, whatever the stride or dilation; the extra columns are dropped at the end. */
+ * whole plane, whatever the stride or dilation; the extra columns are dropped at the end.
+ * Each output sums its taps in the order of ONNX Runtime's single-row GEMM kernel (which its
+ * CPU convolution uses for depthwise layers): products rounded on their own (no fused
+ * multiply-add), added in groups of four taps, ((t0 + t1) + t2) + t3, each group added to the
+ * running sum, then a pair, then a last tap; the bias after. A quantized model turns a one-ulp
+ * difference at a rounding boundary into a whole grid step that grows through the layers, so
+ * the simulation must give ONNX Runtime's bits on the exported QDQ model. */
 #include "aimet_kernels.h"
 
 #include <string.h>
@@ -22,6 +28,15 @@ static void dw_dims(const struct aimet_conv2d *g, struct dw_dims *d)
 	d->plane = d->Hq * d->Wq + d->tail;
 }
 
+/* Start of tap t's (row-major over the window) plane for output-grid offset f0. */
+static const float *tap(const struct aimet_conv2d *g, const struct dw_dims *d, const float *scratch,
+                        int64_t t, int64_t f0)
+{
+	int64_t rh = (t / g->KW) * g->DH, rw = (t % g->KW) * g->DW;
+	return scratch + ((rh % g->SH) * g->SW + rw % g->SW) * d->plane + (rh / g->SH) * d->Wq +
+	       rw / g->SW + f0;
+}
+
 size_t aimet_depthwise_scratch(const struct aimet_conv2d *g)
 {
 	struct dw_dims d;
@@ -36,7 +51,7 @@ void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const f
 	const int64_t H = g->H, W = g->W, SH = g->SH, SW = g->SW;
 	struct dw_dims d;
 	float *restrict acc;
-	int64_t total;
+	int64_t total, T = g->KH * g->KW;
 	dw_dims(g, &d);
 	acc = scratch + SH * SW * d.plane;
 	total = g->OH * d.Wq;
@@ -75,55 +90,48 @@ void aimet_depthwise_plane(const struct aimet_conv2d *g, const float *x, const f
 	for (int64_t f0 = 0; f0 < total; f0 += CHUNK) {
 		int64_t n = total - f0 < CHUNK ? total - f0 : CHUNK;
 		float *restrict a = acc + f0;
-		/* 3x3: all nine taps in one pass; 5-wide: one pass per kernel row; else per tap
-		 * (fewer trips of the accumulator through L1) */
+		/* 3x3: all nine taps in one pass; else one pass per group of four taps (fewer trips
+		 * of the accumulator through L1) */
 		if (g->KH == 3 && g->KW == 3) {
 			const float *p[9];
-			for (int64_t t = 0; t < 9; t++) {
-				int64_t rh = (t / 3) * g->DH, rw = (t % 3) * g->DW;
-				p[t] = scratch + ((rh % SH) * SW + rw % SW) * d.plane + (rh / SH) * d.Wq + rw / SW + f0;
-			}
+			for (int64_t t = 0; t < 9; t++)
+				p[t] = tap(g, &d, scratch, t, f0);
 			const float *restrict p0 = p[0], *restrict p1 = p[1], *restrict p2 = p[2];
 			const float *restrict p3 = p[3], *restrict p4 = p[4], *restrict p5 = p[5];
 			const float *restrict p6 = p[6], *restrict p7 = p[7], *restrict p8 = p[8];
 			const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
 			const float w6 = w[6], w7 = w[7], w8 = w[8];
-			for (int64_t i = 0; i < n; i++)
-				a[i] = w0 * p0[i] + w1 * p1[i] + w2 * p2[i] + w3 * p3[i] + w4 * p4[i] +
-				       w5 * p5[i] + w6 * p6[i] + w7 * p7[i] + w8 * p8[i];
+			for (int64_t i = 0; i < n; i++) {
+				float g0 = w0 * p0[i] + w1 * p1[i] + w2 * p2[i] + w3 * p3[i];
+				float g1 = w4 * p4[i] + w5 * p5[i] + w6 * p6[i] + w7 * p7[i];
+				a[i] = w8 * p8[i] + (g1 + g0);
+			}
 			continue;
 		}
 		for (int64_t i = 0; i < n; i++)
 			a[i] = 0;
-		for (int64_t kh = 0; kh < g->KH; kh++) {
-			const float *p[5];
-			const float *wr = w + kh * g->KW;
-			int64_t rh = kh * g->DH;
-			int grouped = g->KW == 3 || g->KW == 5;
-			for (int64_t kw = 0; kw < g->KW; kw++) {
-				int64_t rw = kw * g->DW;
-				const float *restrict pt = scratch + ((rh % SH) * SW + rw % SW) * d.plane +
-				                           (rh / SH) * d.Wq + rw / SW + f0;
-				if (grouped) {
-					p[kw] = pt;
-					continue;
-				}
-				const float wt = wr[kw];
+		/* taps in groups of four, then a pair, then one (see the comment at the top) */
+		for (int64_t t = 0; t < T;) {
+			int64_t k = T - t >= 4 ? 4 : T - t >= 2 ? 2 : 1;
+			const float *restrict q0 = tap(g, &d, scratch, t, f0);
+			const float v0 = w[t];
+			if (k == 4) {
+				const float *restrict q1 = tap(g, &d, scratch, t + 1, f0);
+				const float *restrict q2 = tap(g, &d, scratch, t + 2, f0);
+				const float *restrict q3 = tap(g, &d, scratch, t + 3, f0);
+				const float v1 = w[t + 1], v2 = w[t + 2], v3 = w[t + 3];
 				for (int64_t i = 0; i < n; i++)
-					a[i] += wt * pt[i];
+					a[i] = (v0 * q0[i] + v1 * q1[i] + v2 * q2[i] + v3 * q3[i]) + a[i];
+			} else if (k == 2) {
+				const float *restrict q1 = tap(g, &d, scratch, t + 1, f0);
+				const float v1 = w[t + 1];
+				for (int64_t i = 0; i < n; i++)
+					a[i] = (v0 * q0[i] + v1 * q1[i]) + a[i];
+			} else {
+				for (int64_t i = 0; i < n; i++)
+					a[i] = v0 * q0[i] + a[i];
 			}
-			if (g->KW == 3) {
-				const float *restrict p0 = p[0], *restrict p1 = p[1], *restrict p2 = p[2];
-				const float w0 = wr[0], w1 = wr[1], w2 = wr[2];
-				for (int64_t i = 0; i < n; i++)
-					a[i] += w0 * p0[i] + w1 * p1[i] + w2 * p2[i];
-			} else if (g->KW == 5) {
-				const float *restrict p0 = p[0], *restrict p1 = p[1], *restrict p2 = p[2];
-				const float *restrict p3 = p[3], *restrict p4 = p[4];
-				const float w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3], w4 = wr[4];
-				for (int64_t i = 0; i < n; i++)
-					a[i] += w0 * p0[i] + w1 * p1[i] + w2 * p2[i] + w3 * p3[i] + w4 * p4[i];
-			}
+			t += k;
 		}
 	}
 	for (int64_t oh = 0; oh < g->OH; oh++) {

@@ -36,8 +36,8 @@ static inline __attribute__((always_inline)) void im2col_run(float *restrict r, 
 }
 
 AIMET_KERNEL_CLONES
-void aimet_im2col_panel(const struct aimet_conv2d *g, const float *x, int64_t p0, int64_t np,
-                        float *col)
+void aimet_im2col_panel_ld(const struct aimet_conv2d *g, const float *x, int64_t p0, int64_t np,
+                           float *col, int64_t ldcol)
 {
 	const int64_t H = g->H, W = g->W, OW = g->OW, SW = g->SW;
 	for (int64_t kw = 0; kw < g->KW; kw++) {
@@ -46,7 +46,7 @@ void aimet_im2col_panel(const struct aimet_conv2d *g, const float *x, int64_t p0
 		valid_range(base, SW, W, OW, &flo, &fhi);
 		for (int64_t c = 0; c < g->C; c++)
 			for (int64_t kh = 0; kh < g->KH; kh++) {
-				float *restrict row = col + ((c * g->KH + kh) * g->KW + kw) * np;
+				float *restrict row = col + ((c * g->KH + kh) * g->KW + kw) * ldcol;
 				const float *xc = x + c * H * W;
 				int64_t oh = p0 / OW, ow = p0 % OW;
 				for (int64_t p = 0; p < np;) {
@@ -69,6 +69,12 @@ void aimet_im2col_panel(const struct aimet_conv2d *g, const float *x, int64_t p0
 				}
 			}
 	}
+}
+
+void aimet_im2col_panel(const struct aimet_conv2d *g, const float *x, int64_t p0, int64_t np,
+                        float *col)
+{
+	aimet_im2col_panel_ld(g, x, p0, np, col, np);
 }
 
 AIMET_KERNEL_CLONES

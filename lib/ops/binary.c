@@ -4,6 +4,7 @@
  * fp-contract=off keeps vector and scalar iterations bitwise alike. */
 #pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "elt.h"
+#include "aimet_kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -383,7 +384,19 @@ struct bjob {
 	cmp_fn cmp;       /* bool output */
 	int op, fmod_;    /* for ops without a row kernel */
 	float lo, hi;
+	const struct aimet_fq *fq;   /* simulation: fake quantization of float rows, or NULL */
+	const struct aimet_fq *fq_mid;  /* before the clamp (rows computed unclamped), or NULL */
 };
+
+/* Clip's float32 clamp (NaN passes), for an Add run with a quantizer before its clamp. */
+ELT_CLONES static void clamp_span(float *y, int64_t n, float lo, float hi)
+{
+	for (int64_t i = 0; i < n; i++) {
+		float v = y[i];
+		v = v < lo ? lo : v;
+		y[i] = v > hi ? hi : v;
+	}
+}
 
 static void bjob_range(void *arg, int64_t beg, int64_t end)
 {
@@ -391,14 +404,32 @@ static void bjob_range(void *arg, int64_t beg, int64_t end)
 	struct aimet_bcast_iter it;
 	int last = j->bc.ndim - 1;
 	int sa = (int)j->bc.strides[0][last], sb = (int)j->bc.strides[1][last];
-	int64_t pos = beg;
+	int64_t pos = beg, pending = 0;
 	aimet_bcast_seek(&j->bc, &it, beg);
 	while (pos < end) {
 		int64_t len = j->bc.inner - it.col;
 		const float *pa = j->a + it.off[0] + it.col * sa, *pb = j->b + it.off[1] + it.col * sb;
 		if (len > end - pos)
 			len = end - pos;
-		if (j->row) {
+		if (j->row && (j->fq || j->fq_mid)) {
+			/* in L1-sized pieces, fake-quantized while hot; short rows (a plane of a
+			 * per-channel product) are gathered into one call, the output being contiguous */
+			for (int64_t o = 0, k; o < len; o += k) {
+				k = len - o < 2048 ? len - o : 2048;
+				j->row(pa + o * sa, sa, pb + o * sb, sb, (float *)j->y + pos + o, k, j->lo, j->hi);
+				pending += k;
+				if (pending >= 2048 || pos + o + k == end) {
+					float *span = (float *)j->y + pos + o + k - pending;
+					if (j->fq_mid) {   /* the sum's quantizer, then the clamp (as Clip does) */
+						aimet_fq_apply(j->fq_mid, span, pending);
+						clamp_span(span, pending, j->lo, j->hi);
+					}
+					if (j->fq)
+						aimet_fq_apply(j->fq, span, pending);
+					pending = 0;
+				}
+			}
+		} else if (j->row) {
 			j->row(pa, sa, pb, sb, (float *)j->y + pos, len, j->lo, j->hi);
 		} else if (j->cmp) {
 			j->cmp(pa, sa, pb, sb, (uint8_t *)j->y + pos, len);
@@ -438,10 +469,24 @@ static cmp_fn cmp_for(int op)
 	}
 }
 
+static void f32_bcast_run_fq(int threads, int op, int fmod_, int clamp, float lo, float hi,
+                             const struct aimet_tensor *a, const struct aimet_tensor *b,
+                             struct aimet_tensor *y, const struct aimet_fq *fq,
+                             const struct aimet_fq *fq_mid, int *fq_done);
+
 /* y = a op b over float32 tensors (y may be a, for the variadic accumulation). */
 static void f32_bcast_run(int threads, int op, int fmod_, int clamp, float lo, float hi,
                           const struct aimet_tensor *a, const struct aimet_tensor *b,
                           struct aimet_tensor *y)
+{
+	f32_bcast_run_fq(threads, op, fmod_, clamp, lo, hi, a, b, y, NULL, NULL, NULL);
+}
+
+/* fq: fake quantization of the output in row kernels (*fq_done set when applied), or NULL */
+static void f32_bcast_run_fq(int threads, int op, int fmod_, int clamp, float lo, float hi,
+                             const struct aimet_tensor *a, const struct aimet_tensor *b,
+                             struct aimet_tensor *y, const struct aimet_fq *fq,
+                             const struct aimet_fq *fq_mid, int *fq_done)
 {
 	struct bjob j;
 	const struct aimet_tensor *ab[2] = {a, b};
@@ -459,6 +504,17 @@ static void f32_bcast_run(int threads, int op, int fmod_, int clamp, float lo, f
 	/* Pow by a scalar 2 (LayerNorm exported as primitives) squares, as f32_op does */
 	if (op == B_POW && aimet_tensor_numel(b) == 1 && ((const float *)b->data)[0] == 2.0f)
 		j.row = row_square;
+	j.fq = j.row ? fq : NULL;
+	j.fq_mid = NULL;
+	if (j.fq && fq_done)
+		*fq_done = 1;
+	if (fq_mid && y->dtype == AIMET_FLOAT && (j.row = row_for(op, 0))) {
+		/* sum, quantize, clamp, quantize: the rows are computed without the clamp */
+		j.fq = fq;
+		j.fq_mid = fq_mid;
+		if (fq_done)
+			*fq_done = 1;
+	}
 	aimet_parallel_range(threads, j.bc.numel, j.row || j.cmp ? 32768 : 4096, bjob_range, &j);
 }
 
@@ -469,7 +525,8 @@ static void binary_run_impl(struct aimet_op_ctx *c, const struct binary *bd, int
 		binary_ref_impl(c, bd, clamp);
 		return;
 	}
-	f32_bcast_run(c->threads, op, fmod_, clamp, c->act_lo, c->act_hi, c->in[0], c->in[1], c->out[0]);
+	f32_bcast_run_fq(c->threads, op, fmod_, clamp, c->act_lo, c->act_hi, c->in[0], c->in[1], c->out[0],
+	                 c->fq, c->fq_mid, &c->fq_done);
 }
 
 #define BINARY_OP(NAME, CLAMP)                                                                  \

@@ -2,6 +2,7 @@
  * a vectorised float32 loop and a reference for every numeric dtype. */
 #pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
 #include "elt.h"
+#include "aimet_kernels.h"
 
 #include <float.h>
 #include <math.h>
@@ -85,17 +86,29 @@ static void clip_ref(struct aimet_op_ctx *c)
 	}
 }
 
-struct clip_job { const float *x; float *y; float lo, hi; };
+struct clip_job { const float *x; float *y; float lo, hi; const struct aimet_fq *fq; };
 
-ELT_CLONES static void clip_range(void *arg, int64_t beg, int64_t end)
+ELT_CLONES static void clip_block(const float *x, float *y, float lo, float hi, int64_t beg, int64_t end)
 {
-	const struct clip_job *j = arg;
-	const float lo = j->lo, hi = j->hi, *x = j->x;
-	float *y = j->y;
 	for (int64_t i = beg; i < end; i++) {
 		float v = x[i];
 		v = v < lo ? lo : v;
 		y[i] = v > hi ? hi : v;
+	}
+}
+
+static void clip_range(void *arg, int64_t beg, int64_t end)
+{
+	const struct clip_job *j = arg;
+	if (!j->fq) {
+		clip_block(j->x, j->y, j->lo, j->hi, beg, end);
+		return;
+	}
+	/* simulation: fake-quantize each L1-sized piece while it is hot */
+	for (int64_t i = beg, k; i < end; i += k) {
+		k = end - i < 2048 ? end - i : 2048;
+		clip_block(j->x, j->y, j->lo, j->hi, i, i + k);
+		aimet_fq_apply(j->fq, j->y + i, k);
 	}
 }
 
@@ -113,6 +126,9 @@ static void clip_run(struct aimet_op_ctx *c)
 	j.y = c->out[0]->data;
 	j.lo = (float)lo;
 	j.hi = (float)hi;
+	j.fq = c->fq;
+	if (c->fq)
+		c->fq_done = 1;
 	aimet_parallel_range(c->threads, aimet_tensor_numel(c->out[0]), 65536, clip_range, &j);
 }
 

@@ -1,7 +1,8 @@
 /* conv.c: Conv (opsets 1..21), any spatial rank and float/double in the reference kernel; the
  * fast float32 kernel (1-D and 2-D; 3-D runs the reference) picks per node at prepare: direct
- * depthwise (one input channel per group), 1x1 as GEMM on NCHW, stride 1 as one GEMM per tap
- * on padded input rows, else im2col in bounded pixel panels + GEMM. */
+ * depthwise (one input channel per group), 1x1 as GEMM on NCHW, the register-blocked kernel
+ * (aimet_cgemm) on padded rows split by stride phase or on im2col panels for up to 128
+ * output channels, else one BLAS GEMM per tap on such rows, else im2col panels + GEMM. */
 #include "aimet_kernels.h"
 #include "aimet_ops.h"
 #include "conv_attr.h"
@@ -27,15 +28,25 @@ struct conv_geom {
 	int has_bias;
 };
 
-enum { ALG_REF, ALG_DEPTHWISE, ALG_1X1, ALG_IM2COL, ALG_TAPS };
+enum { ALG_REF, ALG_DEPTHWISE, ALG_1X1, ALG_IM2COL, ALG_CG };
+enum { CG_DIRECT, CG_COLS };
 
 struct conv_state {
 	int alg;
 	int slots;              /* threads the workspace holds scratch for */
-	int64_t np;             /* im2col: output pixels per panel; taps: output rows per task */
-	size_t shared_floats;   /* taps: repacked weights at the start of the workspace */
+	int64_t np;             /* im2col: output pixels per panel */
+	size_t shared_floats;   /* floats at the start of the workspace shared by all threads */
 	size_t slot_floats;     /* floats of scratch per thread */
 	struct aimet_conv2d g2; /* 2-D view (1-D as H = 1), per group */
+	/* ALG_CG (aimet_cgemm): direct on padded rows split by stride phase, or im2col panels */
+	int cg_mode, mb, vb;
+	int tmode;              /* direct: transposed tiles (aimet_cgemm_t_run) */
+	int64_t K, Mpad;
+	int64_t wsz;            /* packed weights per group */
+	int64_t rows;           /* direct: output rows per task */
+	int64_t plane;          /* direct: floats per phase plane of a padded input channel */
+	int64_t ld;             /* direct: output grid floats per task; cols: panel row length */
+	int64_t cols;           /* cols: output pixels (of the N*P stream) per panel */
 };
 
 static int geom(struct aimet_op_ctx *c, struct conv_geom *g)
@@ -169,36 +180,110 @@ static int dw_fits(const struct aimet_conv2d *v)
 	return (double)v->SH * (double)v->SW * (hq * wq + wq) + (double)v->OH * wq < (double)(1 << 26);
 }
 
-/* Stride-1 convolutions with enough channels skip im2col: over an output grid as wide as the
- * padded input (Wp), tap (kh, kw) of every output pixel reads the padded input at a fixed
- * offset, so each tap is one GEMM straight on a padded copy of a few input rows (K = Cg),
- * accumulated; the extra (KW-1)*DW columns per row are computed and dropped. A task is a
- * block of output rows of one (image, group), sized so its buffers stay in L2. */
-#define TAPS_MIN_CG 8
-static int taps_plan(const struct conv_geom *g, struct conv_state *s)
+/* Whether some tap reads stride phase (pr, pc) (a 1x3 kernel at stride 2x2 reads two of
+ * four): the others are neither copied nor read. */
+static int phase_used(const struct aimet_conv2d *v, int64_t pr, int64_t pc)
+{
+	int r = 0, c = 0;
+	for (int64_t kh = 0; kh < v->KH && kh < v->SH && !r; kh++)
+		r = (kh * v->DH) % v->SH == pr;
+	for (int64_t kw = 0; kw < v->KW && kw < v->SW && !c; kw++)
+		c = (kw * v->DW) % v->SW == pc;
+	return r && c;
+}
+
+static int64_t round_up64(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
+
+/* The register-blocked kernel (aimet_cgemm), for up to CG_MAX_M output channels: the sums over
+ * all taps stay in registers (per-tap GEMMs would pass over the output once per tap, sum in
+ * another order than ONNX Runtime, and a BLAS call on small matrices spends much of its time
+ * packing). Direct when
+ * little is wasted: a block of output rows reads a zero-padded copy of its input rows, split
+ * by stride phase (phase (pr, pc) holds padded rows i*SH + pr and columns j*SW + pc), over an
+ * output grid as wide as a phase row (Wq), so every tap (kh, kw) of every output is one phase
+ * plane at a fixed offset; the grid's extra columns are computed and dropped. Otherwise
+ * im2col panels that run across image boundaries, so small images still fill whole tiles.
+ * 0 when neither fits. */
+#define CG_MAX_M 128
+static int cg_plan(const struct conv_geom *g, struct conv_state *s)
 {
 	const struct aimet_conv2d *v = &s->g2;
-	int64_t Wp = v->OW + (v->KW - 1) * v->DW, halo = (v->KH - 1) * v->DH, tail = (v->KW - 1) * v->DW;
-	int64_t budget = PANEL_BYTES / (int64_t)sizeof(float), R, items = g->N * g->G, want;
-	if (v->SH != 1 || v->SW != 1 || g->k_sz < 2 || g->Cg < TAPS_MIN_CG)
+	int64_t budget = PANEL_BYTES / (int64_t)sizeof(float), items = g->N * g->G, want;
+	int64_t K = g->Cg * g->k_sz, R = v->OH, P = g->out_sz, phases = v->SH * v->SW;
+	int64_t Wq = v->OW + (v->KW - 1) * v->DW / v->SW, hq = (v->KH - 1) * v->DH / v->SH;
+	int64_t offmax = hq * Wq + (v->KW - 1) * v->DW / v->SW;
+	double waste = 1e9;
+	int64_t used = 0;
+	s->tmode = 0;
+	/* 1x1 (strided: the stride-1 unpadded ones run as plain GEMM) gathers as much as it
+	 * computes: measured behind BLAS on im2col panels */
+	if (g->Mg > CG_MAX_M || g->Mg < 4 || K < 8 || g->k_sz == 1)
 		return 0;
-	/* huge pads or dilations (hostile or odd models): the bounded im2col panels instead */
-	if ((double)g->Cg * (double)(halo + 1) * (double)Wp > 16.0 * (double)budget)
+	for (int64_t ph = 0; ph < phases && phases <= 4; ph++)
+		used += phase_used(v, ph / v->SW, ph % v->SW);
+	aimet_cgemm_shape(&s->mb, &s->vb);
+	s->K = K;
+	s->Mpad = round_up64(g->Mg, s->mb);
+	if ((double)K * (double)s->vb > 4.0 * (double)budget)
 		return 0;
-	R = (budget - g->Cg * halo * Wp - tail) / ((g->Cg + g->Mg) * Wp);
-	if (R < 1)
-		R = 1;
-	if (R > v->OH)
-		R = v->OH;
-	want = items >= 8 ? 1 : (8 + items - 1) / (items > 0 ? items : 1);
-	if (want > 1 && R > (v->OH + want - 1) / want)
-		R = (v->OH + want - 1) / want;
-	/* rows too wide for any sensible buffer: im2col panels are bounded, use them */
-	if ((g->Cg * (R + halo) + g->Mg * R) * Wp > 16 * budget)
-		return 0;
-	s->np = R;
-	s->slot_floats = (size_t)(g->Cg * (R + halo) * Wp + tail + g->Mg * R * Wp);
-	s->shared_floats = (size_t)(g->M * g->Cg * g->k_sz);
+	s->wsz = round_up64(g->Mg, 16) * K;
+	if (phases <= 4 && (double)g->Cg * (double)phases * (double)(hq + 2) * (double)Wq < 4.0 * (double)budget) {
+		/* as many rows as fit the budget, but enough tasks for a few threads */
+		want = items >= 8 ? 1 : (8 + items - 1) / items;
+		if (want > 1 && R > (v->OH + want - 1) / want)
+			R = (v->OH + want - 1) / want;
+		while (R > 1 && g->Cg * phases * (round_up64(R * Wq, s->vb) + offmax) +
+		                    s->Mpad * round_up64(R * Wq, s->vb) > budget)
+			R = (R + 1) / 2;
+		waste = (double)round_up64(R * Wq, s->vb) / (double)(R * v->OW);
+		/* a single row wider than the budget (long 1-D signals): the panels are bounded */
+		if (g->Cg * phases * (round_up64(R * Wq, s->vb) + offmax) + s->Mpad * round_up64(R * Wq, s->vb) >
+		    4 * budget)
+			waste = 1e9;
+		/* transposed tiles: no grid columns wasted, but the channel rounding to whole
+		 * vectors, and a transposing store (about one vector of FMAs per 16 outputs...
+		 * against K/16 vectors of them per output) */
+		if (aimet_cgemm_t_avail()) {
+			int64_t pb = aimet_cgemm_t_pixels(g->Mg);
+			double wt = (double)round_up64(R * v->OW, pb) / (double)(R * v->OW) *
+			            (double)round_up64(g->Mg, 16) / (double)s->Mpad + 16.0 / (double)K;
+			s->tmode = wt < waste && waste < 1e9;
+			if (s->tmode)
+				waste = wt;
+		}
+		/* the copy: a float per input pixel of each phase a tap reads */
+		waste += (double)used / (double)g->k_sz * (double)s->vb / (double)s->Mpad;
+	}
+	/* im2col copies about one float per output per k: against Mpad/VW FMAs per output and
+	 * k, that costs about VW/Mpad of the arithmetic */
+	if (waste <= 1.0 + 1.5 * (double)s->vb / (double)s->Mpad) {
+		s->cg_mode = CG_DIRECT;
+		s->rows = R;
+		s->ld = round_up64(R * Wq, s->vb);
+		s->plane = s->ld + offmax;
+		s->slot_floats = (size_t)(g->Cg * phases * s->plane + (s->tmode ? 0 : s->Mpad * s->ld));
+		/* shared: packed weights, the row offsets (int64, so keep the float count even),
+		 * the output pixels' grid offsets for transposed tiles */
+		s->shared_floats = (size_t)(g->G * s->wsz + (g->G * s->wsz) % 2 + 2 * K +
+		                            (s->tmode ? 2 * R * v->OW : 0));
+		return 1;
+	}
+	s->tmode = 0;
+	{
+		int64_t total = g->N * P, np = budget / (K + s->Mpad) / s->vb * s->vb, par;
+		if (np < s->vb)
+			np = s->vb;
+		par = round_up64((total + 7) / 8, s->vb);
+		if (g->G < 8 && np > par)
+			np = par;
+		if (np > round_up64(total, s->vb))
+			np = round_up64(total, s->vb);
+		s->cg_mode = CG_COLS;
+		s->cols = np;
+		s->ld = np;
+		s->slot_floats = (size_t)((K + s->Mpad) * np);
+		s->shared_floats = (size_t)(g->G * s->wsz + (g->G * s->wsz) % 2 + 2 * K);
+	}
 	return 1;
 }
 
@@ -221,15 +306,22 @@ static int conv_prepare(struct aimet_op_ctx *c)
 	for (int i = 0; i < g.a.nsp; i++)
 		if (g.a.k[i] != 1 || g.a.s[i] != 1 || g.pb[i] != 0 || g.out[i] != g.in[i])
 			unit = 0;
-	if (g.Cg == 1 && dw_fits(&s->g2)) {
+	if (g.Cg == 1 && g.G == 1 && g.out_sz > 1 && cg_plan(&g, s)) {
+		/* one input channel, many outputs (a stem): a GEMM with K = the taps */
+		s->alg = ALG_CG;
+	} else if (g.Cg == 1 && dw_fits(&s->g2)) {
 		s->alg = ALG_DEPTHWISE;
 		s->slot_floats = aimet_depthwise_scratch(&s->g2);
 	} else if (unit) {
 		s->alg = ALG_1X1;
 		s->slot_floats = 0;
-	} else if (taps_plan(&g, s)) {
-		s->alg = ALG_TAPS;
+	} else if (g.out_sz > 1 && cg_plan(&g, s)) {
+		/* measured ahead of the per-tap BLAS GEMMs below on every shape of the shared
+		 * models (registers hold the sums over all taps: no pass over the output per tap) */
+		s->alg = ALG_CG;
 	} else {
+		/* more output channels than the register-blocked kernel takes, or a single output
+		 * pixel (ONNX Runtime's one-column order, in aimet_sgemm_tile) */
 		int64_t K = g.Cg * g.k_sz, np = PANEL_BYTES / (int64_t)sizeof(float) / K;
 		np = np / 16 * 16;
 		if (np < 64)
@@ -238,6 +330,7 @@ static int conv_prepare(struct aimet_op_ctx *c)
 			np = g.out_sz;
 		s->alg = ALG_IM2COL;
 		s->np = np;
+		s->shared_floats = 0;
 		s->slot_floats = (size_t)(K * np);
 	}
 	if (aimet_mul_size(s->slot_floats, (size_t)s->slots, &bytes) ||
@@ -378,7 +471,7 @@ static void run_im2col(struct aimet_op_ctx *c, const struct conv_geom *g, const 
 		int64_t p0 = pi * np, cnt = P - p0 < np ? P - p0 : np;
 		float *col = ws + (size_t)omp_get_thread_num() * s->slot_floats;
 		struct aimet_epilogue e = aimet_epilogue_clamp(c->act_lo, c->act_hi);
-		struct aimet_gemm_grid one = { g->Mg, cnt, K, g->Mg, cnt, 1, 1 };
+		struct aimet_gemm_grid one = { g->Mg, cnt, K, g->Mg, cnt, 1, 1, P };
 		if (b) {
 			e.kind = AIMET_EPI_ROW;
 			e.add = b + grp * g->Mg;
@@ -390,68 +483,110 @@ static void run_im2col(struct aimet_op_ctx *c, const struct conv_geom *g, const 
 	aimet_blas_end(saved);
 }
 
-static void run_taps(struct aimet_op_ctx *c, const struct conv_geom *g, const struct conv_state *s)
+/* Direct: a task is a block of output rows of one (image, group); its input rows are copied
+ * zero-padded and split by stride phase (a plane of s->plane floats per input channel and
+ * phase), so row k = (ci, kh, kw) of the GEMM's B is the phase plane of tap (kh, kw) shifted
+ * by its offset, over an output grid Wq wide; with transposed tiles each output pixel's grid
+ * offset is in pix. Cols: a task is a panel of s->cols output pixels of the (image, pixel) stream of one group,
+ * im2col'd image by image into one panel. */
+static void run_cg(struct aimet_op_ctx *c, const struct conv_geom *g, const struct conv_state *s)
 {
 	const float *x = c->in[0]->data, *w = c->in[1]->data;
 	const float *b = g->has_bias ? c->in[2]->data : NULL;
-	float *y = c->out[0]->data, *wt = c->workspace, *ws = wt + s->shared_floats;
+	float *y = c->out[0]->data, *wp = c->workspace;
+	int64_t *roff = (int64_t *)(wp + g->G * s->wsz + (g->G * s->wsz) % 2), *pix = roff + s->K;
+	float *ws = wp + s->shared_floats;
 	const struct aimet_conv2d *v = &s->g2;
-	const int64_t Cg = g->Cg, Mg = g->Mg, ksz = g->k_sz, R = s->np;
-	const int64_t Wp = v->OW + (v->KW - 1) * v->DW, halo = (v->KH - 1) * v->DH;
-	const int64_t tail = (v->KW - 1) * v->DW, OHW = v->OH * v->OW;
-	int64_t blocks = (v->OH + R - 1) / R, tasks = g->N * g->G * blocks;
-	int nt = aimet_kernel_threads(2.0 * (double)g->N * (double)g->M * (double)OHW * (double)(Cg * ksz),
-	                              tasks, c->threads < s->slots ? c->threads : s->slots);
-	/* weights as [group][tap][Mg][Cg]: each tap's matrix contiguous for sgemm */
-	for (int64_t m = 0; m < g->M; m++) {
-		int64_t grp = m / Mg, mm = m % Mg;
-		for (int64_t ci = 0; ci < Cg; ci++)
-			for (int64_t t = 0; t < ksz; t++)
-				wt[((grp * ksz + t) * Mg + mm) * Cg + ci] = w[(m * Cg + ci) * ksz + t];
+	const int64_t Cg = g->Cg, Mg = g->Mg, K = s->K, Mpad = s->Mpad, ld = s->ld, P = g->out_sz;
+	const int64_t ks = aimet_gemm_kstride(P, K, 0);  /* ONNX Runtime's order: one image's pixels */
+	const int64_t phases = v->SH * v->SW, Wq = v->OW + (v->KW - 1) * v->DW / v->SW;
+	const int64_t hq = (v->KH - 1) * v->DH / v->SH;
+	int64_t blocks, tasks;
+	unsigned used = 0;
+	int nt;
+	for (int64_t ph = 0; ph < phases && phases <= 4; ph++)
+		used |= (unsigned)phase_used(v, ph / v->SW, ph % v->SW) << ph;
+	if (s->cg_mode == CG_DIRECT) {
+		blocks = (v->OH + s->rows - 1) / s->rows;
+		tasks = g->N * g->G * blocks;
+		for (int64_t ci = 0, k = 0; ci < Cg; ci++)
+			for (int64_t kh = 0; kh < v->KH; kh++)
+				for (int64_t kw = 0; kw < v->KW; kw++) {
+					int64_t rh = kh * v->DH, rw = kw * v->DW;
+					roff[k++] = (ci * phases + (rh % v->SH) * v->SW + rw % v->SW) * s->plane +
+					            rh / v->SH * Wq + rw / v->SW;
+				}
+		if (s->tmode)
+			for (int64_t oh = 0, j = 0; oh < s->rows; oh++)
+				for (int64_t ow = 0; ow < v->OW; ow++)
+					pix[j++] = oh * Wq + ow;
+	} else {
+		blocks = (g->N * P + s->cols - 1) / s->cols;
+		tasks = g->G * blocks;
+		for (int64_t k = 0; k < K; k++)
+			roff[k] = k * ld;
 	}
-	int saved = aimet_blas_begin();
+	for (int64_t grp = 0; grp < g->G; grp++)
+		if (s->tmode)
+			aimet_cgemm_t_pack(w + grp * Mg * K, Mg, K, K, wp + grp * s->wsz);
+		else
+			aimet_cgemm_pack(w + grp * Mg * K, Mg, K, K, wp + grp * s->wsz);
+	nt = aimet_kernel_threads(2.0 * (double)g->N * (double)g->M * (double)P * (double)K, tasks,
+	                          c->threads < s->slots ? c->threads : s->slots);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
-	for (int64_t task = 0; task < tasks; task++) {
-		int64_t rb = task % blocks, it = task / blocks, n = it / g->G, grp = it % g->G;
-		int64_t r0 = rb * R, rows = v->OH - r0 < R ? v->OH - r0 : R, Rp = rows + halo;
-		float *xp = ws + (size_t)omp_get_thread_num() * s->slot_floats;
-		float *yt = xp + Cg * Rp * Wp + tail;
-		const float *xg = x + (n * g->C + grp * Cg) * v->H * v->W;
-		for (int64_t ci = 0; ci < Cg; ci++)
-			for (int64_t rr = 0; rr < Rp; rr++) {
-				float *d = xp + (ci * Rp + rr) * Wp;
-				int64_t ih = r0 + rr - v->PH;
-				if (ih < 0 || ih >= v->H) {
-					memset(d, 0, (size_t)Wp * sizeof(float));
-					continue;
-				}
-				memset(d, 0, (size_t)v->PW * sizeof(float));
-				memcpy(d + v->PW, xg + (ci * v->H + ih) * v->W, (size_t)v->W * sizeof(float));
-				memset(d + v->PW + v->W, 0, (size_t)(Wp - v->PW - v->W) * sizeof(float));
-			}
-		memset(xp + Cg * Rp * Wp, 0, (size_t)tail * sizeof(float));
-		for (int64_t t = 0; t < ksz; t++) {
-			int64_t kh = t / v->KW, kw = t % v->KW;
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)Mg, (blasint)(rows * Wp),
-			            (blasint)Cg, 1.0f, wt + (grp * ksz + t) * Mg * Cg, (blasint)Cg,
-			            xp + kh * v->DH * Wp + kw * v->DW, (blasint)(Rp * Wp), t ? 1.0f : 0.0f,
-			            yt, (blasint)(rows * Wp));
+	for (int64_t t = 0; t < tasks; t++) {
+		float *buf = ws + (size_t)omp_get_thread_num() * s->slot_floats;
+		struct aimet_epilogue e = aimet_epilogue_clamp(c->act_lo, c->act_hi);
+		int64_t grp = s->cg_mode == CG_DIRECT ? (t / blocks) % g->G : t / blocks;
+		const float *wg = wp + grp * s->wsz;
+		if (b) {
+			e.kind = AIMET_EPI_ROW;
+			e.add = b + grp * Mg;
 		}
-		for (int64_t mm = 0; mm < Mg; mm++) {
-			const float bias = b ? b[grp * Mg + mm] : 0.0f, lo = c->act_lo, hi = c->act_hi;
-			float *yo = y + (n * g->M + grp * Mg + mm) * OHW + r0 * v->OW;
-			for (int64_t oh = 0; oh < rows; oh++) {
-				const float *src = yt + (mm * rows + oh) * Wp;
-				float *dst = yo + oh * v->OW;
-				for (int64_t ow = 0; ow < v->OW; ow++) {
-					float val = src[ow] + bias;
-					val = val < lo ? lo : val;
-					dst[ow] = val > hi ? hi : val;
-				}
+		if (s->cg_mode == CG_DIRECT) {
+			int64_t rb = t % blocks, n = t / blocks / g->G, r0 = rb * s->rows;
+			int64_t rows = v->OH - r0 < s->rows ? v->OH - r0 : s->rows, Rq = rows + hq;
+			const float *xg = x + (n * g->C + grp * Cg) * v->H * v->W;
+			float *ct = buf + Cg * phases * s->plane, *yg = y + (n * g->M + grp * Mg) * P + r0 * v->OW;
+			for (int64_t ci = 0; ci < Cg; ci++)
+				for (int64_t ph = 0; ph < phases; ph++)
+					if (used >> ph & 1)
+						aimet_cgemm_fill_phase(v, xg + ci * v->H * v->W, r0, Rq, Wq, ph / v->SW,
+						                       ph % v->SW, buf + (ci * phases + ph) * s->plane, s->plane);
+			if (s->tmode) {
+				aimet_cgemm_t_run(wg, Mg, K, ks, buf, roff, pix, rows * v->OW, yg, P);
+				aimet_epilogue_apply(&e, yg, P, 0, Mg, r0 * v->OW, rows * v->OW);
+			} else {
+				/* the epilogue on each output row's valid columns while the grid is hot,
+				 * then one copy out */
+				aimet_cgemm_run(wg, Mpad, K, ks, buf, roff, rows * Wq, ct, ld);
+				for (int64_t oh = 0; oh < rows; oh++)
+					aimet_epilogue_apply(&e, ct + oh * Wq, ld, 0, Mg, (r0 + oh) * v->OW, v->OW);
+				aimet_cgemm_unpack(ct, ld, Mg, rows, Wq, v->OW, yg, P);
+			}
+		} else {
+			int64_t j0 = (t % blocks) * s->cols, total = g->N * P;
+			int64_t cnt = total - j0 < s->cols ? total - j0 : s->cols, padded = round_up64(cnt, s->vb);
+			float *col = buf, *ct = buf + K * ld;
+			for (int64_t j = j0; j < j0 + cnt;) {
+				int64_t n = j / P, p = j % P, run = P - p < j0 + cnt - j ? P - p : j0 + cnt - j;
+				aimet_im2col_panel_ld(v, x + (n * g->C + grp * Cg) * g->in_sz, p, run, col + (j - j0), ld);
+				j += run;
+			}
+			if (padded > cnt)
+				for (int64_t k = 0; k < K; k++)
+					memset(col + k * ld + cnt, 0, (size_t)(padded - cnt) * sizeof(float));
+			aimet_cgemm_run(wg, Mpad, K, ks, col, roff, cnt, ct, ld);
+			for (int64_t j = j0; j < j0 + cnt;) {
+				int64_t n = j / P, p = j % P, run = P - p < j0 + cnt - j ? P - p : j0 + cnt - j;
+				float *yg = y + (n * g->M + grp * Mg) * P + p;
+				for (int64_t m = 0; m < Mg; m++)
+					memcpy(yg + m * P, ct + m * ld + (j - j0), (size_t)run * sizeof(float));
+				aimet_epilogue_apply(&e, yg, P, 0, Mg, p, run);
+				j += run;
 			}
 		}
 	}
-	aimet_blas_end(saved);
 }
 
 static void conv_run(struct aimet_op_ctx *c)
@@ -467,7 +602,7 @@ static void conv_run(struct aimet_op_ctx *c)
 	switch (s->alg) {
 	case ALG_DEPTHWISE: run_depthwise(c, &g, s); break;
 	case ALG_1X1: run_1x1(c, &g); break;
-	case ALG_TAPS: run_taps(c, &g, s); break;
+	case ALG_CG: run_cg(c, &g, s); break;
 	default: run_im2col(c, &g, s); break;
 	}
 }

@@ -13,12 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_CONV = 0, K_CONVT, K_GEMM };
+enum { K_CONV = AIMET_WL_CONV, K_CONVT = AIMET_WL_CONVT, K_GEMM = AIMET_WL_GEMM, K_MATMUL };
 enum { ACT_NONE = 0, ACT_RELU, ACT_RELU6, ACT_OTHER };
 
 struct bl {
 	struct aimet_node *node;
+	struct aimet_node *cap;       /* node whose first output is the pre-activation output: the
+	                               * layer, or the Add that carries a MatMul's bias */
 	int kind, tb;
+	int chlast;                   /* channels on the last axis (MatMul) instead of axis 1 */
 	const char *wname, *bname, *out;
 	size_t n_out, n_in, groups, dim0, dim1, inner;  /* W as [dim0, dim1, inner] */
 	struct aimet_tensor *bias;    /* current corrected value (owned) */
@@ -26,6 +29,8 @@ struct bl {
 	double *sum_fp, *sum_q;       /* per-channel sums of the captured output */
 	double cnt_fp, cnt_q;         /* elements per channel seen */
 	double before, after, h_before, h_after;
+	double w_before, w_after;     /* the shift of this layer's own weight quantization alone */
+	int has_w;
 	int capture;                  /* capture in the running pass */
 };
 
@@ -36,9 +41,13 @@ struct bc {
 	struct aimet_plan *plan;
 	struct bl *L; size_t n_l;
 	int quant;                    /* the hook simulates activations */
+	int into_q;                   /* captures go to sum_q (else sum_fp) */
+	int act_quant;                /* node outputs quantized too (else the model inputs only) */
 	int scheme; double percentile;
 	int heldout_done;
+	int measured;                 /* shifts measured on data (not only predicted) */
 	struct aimet_bc_report *rep;
+	struct aimet_value_shape *shapes; size_t n_shapes;   /* for the analytical border terms */
 };
 
 
@@ -47,30 +56,77 @@ struct bc {
 	aimet_skip_add((state)->ctx, &(state)->rep->skips, &(state)->rep->n_skips, layer, __VA_ARGS__)
 
 
-/* Output and input channel of element (a, j, *) of the [dim0, dim1, inner] weight view. */
+/* The shared channel map (aimet_wlayout_chan) on this file's layer record. */
 static void chan(const struct bl *l, size_t a, size_t j, size_t *oc, size_t *ic)
 {
-	switch (l->kind) {
-	case K_CONV:
-		*oc = a;
-		*ic = (a / (l->n_out / l->groups)) * l->dim1 + j;
-		break;
-	case K_CONVT:
-		*ic = a;
-		*oc = (a / (l->n_in / l->groups)) * l->dim1 + j;
-		break;
-	default:
-		if (l->tb)
-			*oc = a, *ic = j;
-		else
-			*ic = a, *oc = j;
-	}
+	struct aimet_wlayout v = {l->kind == K_MATMUL ? AIMET_WL_GEMM : l->kind, l->tb, l->n_out, l->n_in,
+	                          l->groups, l->dim1};
+	aimet_wlayout_chan(&v, a, j, oc, ic);
 }
 
 /* Give the layer a zero bias (called when it has none). */
 static int ensure_bias(struct bc *b, struct bl *l)
 {
 	return aimet_layer_set_bias(b->ctx, b->m->graph, l->node, NULL, l->n_out);
+}
+
+/* A MatMul's bias: the constant [C] of an Add that alone reads the product, else a zero one in
+ * an Add inserted after it. l->cap, l->bname and l->out then name that Add. */
+static int matmul_bias(struct bc *b, struct bl *l)
+{
+	struct aimet_graph *g = b->m->graph;
+	const char *y = l->node->outputs[0];
+	const char *ins[2];
+	struct aimet_tensor *z;
+	struct aimet_node *a;
+	char *bn, *on, base[300];
+	size_t idx;
+	int st;
+	if (aimet_graph_consumers(g, y, &idx, 1) == 1 && !aimet_graph_is_output(g, y)) {
+		a = g->nodes[idx];
+		if (!strcmp(a->op_type, "Add") && !(a->domain && a->domain[0]) && a->n_inputs == 2 &&
+		    a->n_outputs == 1 && strcmp(a->inputs[0], a->inputs[1])) {
+			int k = !strcmp(a->inputs[0], y);
+			const struct aimet_tensor *t = aimet_graph_find_weight(g, a->inputs[k], NULL);
+			if (t && t->dtype == AIMET_FLOAT && t->data && t->ndim >= 1 &&
+			    aimet_tensor_numel(t) == (int64_t)l->n_out && t->dims[t->ndim - 1] == (int64_t)l->n_out &&
+			    aimet_graph_consumers(g, a->inputs[k], NULL, 0) == 1 && !aimet_graph_is_output(g, a->inputs[k])) {
+				l->cap = a, l->bname = a->inputs[k], l->out = a->outputs[0];
+				return AIMET_OK;
+			}
+		}
+	}
+	snprintf(base, sizeof(base), "%.280s.bias", aimet_node_label(l->node));
+	bn = aimet_graph_unique_name(g, base);
+	snprintf(base, sizeof(base), "%.280s_biased", y);
+	on = aimet_graph_unique_name(g, base);
+	z = bn ? aimet_tensor_new(bn, AIMET_FLOAT, 1, (const int64_t[]){(int64_t)l->n_out}) : NULL;
+	if (z && aimet_tensor_alloc(NULL, z)) {
+		aimet_tensor_free(z);
+		z = NULL;
+	}
+	ins[0] = y, ins[1] = bn;
+	a = z && on ? aimet_node_new("Add", on, 2, ins, 1, (const char *const *)&on) : NULL;
+	free(bn), free(on);
+	if (!a) {
+		aimet_tensor_free(z);
+		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	if ((st = aimet_graph_add_initializer(b->ctx, g, z))) {
+		aimet_node_free(a);
+		return st;
+	}
+	/* a graph output y is renamed at the MatMul: pass a copy of the name, not the node's string */
+	if (!(bn = aimet_strdup(y))) {
+		aimet_node_free(a);
+		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
+	}
+	st = aimet_graph_insert_after(b->ctx, g, bn, a);
+	free(bn);
+	if (st)
+		return st;
+	l->cap = a, l->bname = a->inputs[1], l->out = a->outputs[0];
+	return AIMET_OK;
 }
 
 /* Fill l for a correctable layer; 0, or -1 when n is not a layer, 1 when skipped (recorded). */
@@ -87,10 +143,26 @@ static int make_layer(struct bc *b, struct aimet_node *n, struct bl *l)
 		l->kind = K_CONVT;
 	else if (!strcmp(n->op_type, "Gemm"))
 		l->kind = K_GEMM;
+	else if (!strcmp(n->op_type, "MatMul"))
+		l->kind = K_MATMUL;
 	else
 		return -1;
 	if ((n->domain && n->domain[0]) || n->n_inputs < 2 || n->n_outputs != 1)
 		return -1;
+	l->cap = n;
+	if (l->kind == K_MATMUL) {   /* x @ W with a constant 2-D W only (not attention products) */
+		w = aimet_graph_find_weight(g, n->inputs[1], NULL);
+		if (!w || aimet_graph_find_weight(g, n->inputs[0], NULL))
+			return -1;
+		if (w->dtype != AIMET_FLOAT || !w->data || w->ndim != 2 || aimet_tensor_numel(w) <= 0)
+			return add_skip(b, n, "MatMul weight is not a constant 2-D float tensor") ? -2 : 1;
+		if (aimet_graph_consumers(g, n->inputs[1], NULL, 0) != 1)
+			return add_skip(b, n, "weight shared with other nodes") ? -2 : 1;
+		l->groups = 1, l->inner = 1, l->chlast = 1;
+		l->dim0 = l->n_in = (size_t)w->dims[0];
+		l->dim1 = l->n_out = (size_t)w->dims[1];
+		return 0;
+	}
 	w = aimet_graph_find_weight(g, n->inputs[1], NULL);
 	if (!w || w->dtype != AIMET_FLOAT || !w->data || aimet_tensor_numel(w) <= 0)
 		return add_skip(b, n, "weight is not a constant float tensor") ? -2 : 1;
@@ -141,14 +213,25 @@ static void bc_hook(void *user, const struct aimet_node *node, int out_index, st
 			size_t inner = 1, c_n;
 			const float *x = t->data;
 			double *sum;
-			if (l->node != node || !l->capture)
+			if (l->cap != node || !l->capture)
 				continue;
+			sum = b->into_q ? l->sum_q : l->sum_fp;
+			c_n = l->n_out;
+			if (l->chlast) {   /* [..., C] */
+				size_t rows;
+				if (t->ndim < 1 || (size_t)t->dims[t->ndim - 1] != c_n)
+					break;
+				rows = (size_t)n / c_n;
+				for (size_t r = 0; r < rows; r++)
+					for (size_t c = 0; c < c_n; c++)
+						sum[c] += x[r * c_n + c];
+				*(b->into_q ? &l->cnt_q : &l->cnt_fp) += (double)rows;
+				break;
+			}
 			if (t->ndim < 2 || (size_t)t->dims[1] != l->n_out)
 				break;
 			for (int d = 2; d < t->ndim; d++)
 				inner *= (size_t)t->dims[d];
-			c_n = l->n_out;
-			sum = b->quant ? l->sum_q : l->sum_fp;
 			for (size_t o = 0; o < (size_t)t->dims[0]; o++)
 				for (size_t c = 0; c < c_n; c++) {
 					const float *p = x + (o * c_n + c) * inner;
@@ -157,11 +240,18 @@ static void bc_hook(void *user, const struct aimet_node *node, int out_index, st
 						s += p[k];
 					sum[c] += s;
 				}
-			*(b->quant ? &l->cnt_q : &l->cnt_fp) += (double)((size_t)t->dims[0] * inner);
+			*(b->into_q ? &l->cnt_q : &l->cnt_fp) += (double)((size_t)t->dims[0] * inner);
 			break;
 		}
-	if (b->quant && (q = aimet_qsim_find(b->sim, name)) && q->kind == AIMET_ENC_ACT && q->has_enc)
+	if (b->quant && (!node || b->act_quant) && (q = aimet_qsim_find(b->sim, name)) && q->kind == AIMET_ENC_ACT &&
+	    q->has_enc)
 		aimet_qdq_array(q->enc, t->data, t->data, (size_t)n);
+}
+
+/* Quantized (activations simulated, captures into sum_q) or FP32 running. */
+static void set_mode(struct bc *b, int quant)
+{
+	b->quant = b->into_q = quant;
 }
 
 /* Run the data through the plan (up to `until` if non-NULL). */
@@ -171,7 +261,7 @@ static int pass(struct bc *b, struct aimet_dataset *ds, const char *until)
 	int st;
 	for (size_t i = 0; i < b->n_l; i++)
 		if (b->L[i].capture) {
-			if (b->quant) {
+			if (b->into_q) {
 				memset(b->L[i].sum_q, 0, b->L[i].n_out * sizeof(double));
 				b->L[i].cnt_q = 0;
 			} else {
@@ -318,6 +408,123 @@ static int input_act(const struct aimet_graph *g, const char *x, const char **pr
 	return kind;
 }
 
+/* Fraction of the output positions that tap k of a kernel axis reaches (inside the input, not
+ * in the padding): conv out o reads in = o*s - pb + k*d; a transposed conv's input i writes
+ * out = i*s - pb + k*d. The mean output then gets sum_k eps_k * frac_k * E[x], not
+ * sum_k eps_k * E[x] — on the small maps of late layers the border is a large share. */
+static double tap_frac(int transposed, int64_t in, int64_t out, int64_t s, int64_t pb, int64_t d, int64_t k)
+{
+	int64_t cnt = 0, n = transposed ? in : out, lim = transposed ? out : in;
+	for (int64_t o = 0; o < n; o++) {
+		int64_t p = o * s - pb + k * d;
+		cnt += p >= 0 && p < lim;
+	}
+	return out > 0 ? (double)cnt / (double)out : 1;
+}
+
+/* Weight of each kernel tap (l->inner of them) in the mean output of a Conv/ConvTranspose,
+ * from the input and output spatial sizes (NULL shapes: padding not known, every tap counts
+ * fully, or 1/stride for a transposed conv). Caller frees. */
+static double *tap_weights(const struct bl *l, const struct aimet_value_shape *xs,
+                           const struct aimet_value_shape *ys, const struct aimet_tensor *w)
+{
+	const int64_t *pads = NULL, *strides = NULL, *dil = NULL;
+	int nsp = w->ndim - 2, np, ns, nd, tr = l->kind == K_CONVT;
+	const char *autopad = aimet_node_attr_str(l->node, "auto_pad", "NOTSET");
+	double *tw = malloc(l->inner * sizeof(double));
+	if (!tw)
+		return NULL;
+	np = aimet_node_attr_ints(l->node, "pads", &pads);
+	ns = aimet_node_attr_ints(l->node, "strides", &strides);
+	nd = aimet_node_attr_ints(l->node, "dilations", &dil);
+	if (xs && ys && (xs->ndim != w->ndim || ys->ndim != w->ndim))
+		xs = ys = NULL;
+	for (size_t k = 0; k < l->inner; k++) {
+		size_t rem = k;
+		double f = 1;
+		for (int a = nsp - 1; a >= 0; a--) {
+			int64_t K = w->dims[2 + a], kk = (int64_t)(rem % (size_t)K);
+			int64_t st = ns == nsp ? strides[a] : 1, dl = nd == nsp ? dil[a] : 1, pb = np == 2 * nsp ? pads[a] : 0;
+			int64_t in, out;
+			rem /= (size_t)K;
+			if (!xs || (in = xs->dims[2 + a]) <= 0 || (out = ys->dims[2 + a]) <= 0 || st < 1 || dl < 1) {
+				f *= tr && st > 1 ? 1.0 / (double)st : 1;
+				continue;
+			}
+			if (!tr && (!strcmp(autopad, "SAME_UPPER") || !strcmp(autopad, "SAME_LOWER"))) {
+				int64_t total = (out - 1) * st + (K - 1) * dl + 1 - in;
+				total = total > 0 ? total : 0;
+				pb = !strcmp(autopad, "SAME_UPPER") ? total / 2 : total - total / 2;
+			} else if (strcmp(autopad, "NOTSET")) {
+				pb = 0;
+			}
+			f *= tap_frac(tr, in, out, st, pb, dl, kk);
+		}
+		tw[k] = f;
+	}
+	return tw;
+}
+
+/* The spatial sizes for the border terms: from the first batch of ds, else from the declared
+ * input shapes with a symbolic batch taken as 1. When unknown (other symbolic dimensions) the
+ * border terms are left out. Fails only on OOM or interruption. */
+static int border_shapes(struct bc *b, struct aimet_dataset *ds)
+{
+	struct aimet_tensor *first[AIMET_DATASET_MAX_INPUTS] = {0}, *own[AIMET_DATASET_MAX_INPUTS] = {0};
+	const struct aimet_graph *g = b->m->graph;
+	int st, have = 0, n_own = 0;
+	if (ds) {
+		aimet_dataset_rewind(ds);
+		if ((st = aimet_dataset_next(b->ctx, ds, first)) < 0)
+			return st;
+		have = st == 1;
+	} else {
+		have = 1;
+		for (size_t i = 0; i < g->n_inputs && have; i++) {
+			const struct aimet_value_info *v = &g->inputs[i];
+			int64_t dims[AIMET_MAX_DIMS], numel = 1;
+			if (aimet_graph_find_weight(g, v->name, NULL))
+				continue;
+			if (n_own >= AIMET_DATASET_MAX_INPUTS || !v->has_shape || v->ndim > AIMET_MAX_DIMS) {
+				have = 0;
+				break;
+			}
+			for (int d = 0; d < v->ndim; d++) {
+				dims[d] = v->dims[d].value > 0 ? v->dims[d].value : d == 0 ? 1 : -1;
+				have &= dims[d] > 0 && dims[d] <= (1 << 16);
+				numel = have ? numel * dims[d] : 1;
+				have &= numel <= ((int64_t)1 << 24);   /* a dummy input, not a workload */
+			}
+			if (!have)
+				break;
+			if (!(own[n_own] = aimet_tensor_new(v->name, v->elem_type, v->ndim, dims)) ||
+			    aimet_tensor_alloc(NULL, own[n_own])) {
+				have = 0;   /* too large or OOM: no border terms */
+				n_own += own[n_own] != NULL;
+				break;
+			}
+			first[n_own] = own[n_own];
+			n_own++;
+		}
+	}
+	if (!have || aimet_graph_infer_shapes(b->ctx, b->m, (const struct aimet_tensor *const *)first,
+	                                      &b->shapes, &b->n_shapes)) {
+		b->shapes = NULL;
+		b->n_shapes = 0;
+	}
+	for (int i = 0; i < n_own; i++)
+		aimet_tensor_free(own[i]);
+	return AIMET_OK;
+}
+
+static const struct aimet_value_shape *shape_of(const struct bc *b, const char *name)
+{
+	for (size_t i = 0; i < b->n_shapes; i++)
+		if (!strcmp(b->shapes[i].name, name))
+			return &b->shapes[i];
+	return NULL;
+}
+
 /* Analytical correction of layer l into l->bias; 1 when no statistics were found. */
 static int analytical(struct bc *b, struct bl *l)
 {
@@ -326,7 +533,7 @@ static int analytical(struct bc *b, struct bl *l)
 	const char *pre;
 	int act = input_act(g, l->node->inputs[0], &pre);
 	float *gamma, *beta, *wq;
-	double *ex, *corr;
+	double *ex, *corr, *tw = NULL;
 	size_t n;
 	if (act == ACT_OTHER || aimet_bn_meta_get(b->m, pre, &gamma, &beta, &n))
 		return 1;
@@ -338,8 +545,10 @@ static int analytical(struct bc *b, struct bl *l)
 	ex = malloc(n * sizeof(double));
 	corr = calloc(l->n_out, sizeof(double));
 	wq = quantized_weight(b, l, w);
-	if (!ex || !corr || !wq) {
-		free(gamma), free(beta), free(ex), free(corr), free(wq);
+	if (l->kind == K_CONV || l->kind == K_CONVT)
+		tw = tap_weights(l, shape_of(b, l->node->inputs[0]), shape_of(b, l->node->outputs[0]), w);
+	if (!ex || !corr || !wq || ((l->kind == K_CONV || l->kind == K_CONVT) && !tw)) {
+		free(gamma), free(beta), free(ex), free(corr), free(wq), free(tw);
 		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
 	}
 	for (size_t c = 0; c < n; c++)
@@ -350,7 +559,7 @@ static int analytical(struct bc *b, struct bl *l)
 			double e = 0;
 			chan(l, a, j, &oc, &ic);
 			for (size_t k = 0; k < l->inner; k++)
-				e += (double)wq[base + k] - ((const float *)w->data)[base + k];
+				e += ((double)wq[base + k] - ((const float *)w->data)[base + k]) * (tw ? tw[k] : 1);
 			corr[oc] += e * ex[ic];
 		}
 	double predicted = 0;
@@ -361,7 +570,7 @@ static int analytical(struct bc *b, struct bl *l)
 	if (!b->plan)   /* data-free: the predicted shift is all we know */
 		l->before = predicted / (double)l->n_out;
 	l->analytical = 1;
-	free(gamma), free(beta), free(ex), free(corr), free(wq);
+	free(gamma), free(beta), free(ex), free(corr), free(wq), free(tw);
 	return 0;
 }
 
@@ -382,6 +591,10 @@ static int report_add(struct bc *b, const struct bl *l)
 	x->has_heldout = b->heldout_done;
 	x->heldout_before = l->h_before;
 	x->heldout_after = l->h_after;
+	x->measured = b->measured;
+	x->has_weight_shift = l->has_w;
+	x->weight_shift_before = l->w_before;
+	x->weight_shift_after = l->w_after;
 	if (!x->name || !x->output)
 		return aimet_error(b->ctx, AIMET_ERR_NOMEM, "out of memory");
 	return AIMET_OK;
@@ -421,16 +634,60 @@ static int install_biases(struct bc *b, int corrected)
 	return AIMET_OK;
 }
 
+/* The shift that each analytically corrected layer's own quantized weight causes alone (FP32
+ * inputs, every other weight FP32, activations not quantized) — the error the analytical
+ * correction models — before and after: the correction moves all outputs of a channel alike. */
+static int own_weight_shift(struct bc *b, struct aimet_dataset *ds)
+{
+	int st;
+	set_mode(b, 0);
+	if ((st = install_weights(b, 0)) || (st = install_biases(b, 0)))
+		return st;
+	for (size_t i = 0; i < b->n_l; i++) {
+		struct bl *l = &b->L[i];
+		const struct aimet_tensor *wq, *wf, *orig;
+		double sb = 0, sa = 0;
+		if (!l->analytical || !l->bname)
+			continue;
+		wq = aimet_plan_constant(aimet_qsim_plan(b->sim), l->wname);
+		wf = aimet_graph_find_weight(b->m->graph, l->wname, NULL);
+		orig = aimet_graph_find_weight(b->m->graph, l->bname, NULL);
+		if (!wq || !wf || !orig || aimet_tensor_numel(orig) != (int64_t)l->n_out)
+			continue;
+		if ((st = aimet_plan_set_weight(b->ctx, b->plan, l->wname, wq)))
+			return st;
+		l->capture = 1;
+		b->into_q = 1;
+		st = pass(b, ds, l->out);
+		b->into_q = 0;
+		l->capture = 0;
+		if (st || (st = aimet_plan_set_weight(b->ctx, b->plan, l->wname, wf)))
+			return st;
+		if (!(l->cnt_q > 0) || !(l->cnt_fp > 0))
+			continue;
+		for (size_t c = 0; c < l->n_out; c++) {
+			double d = l->sum_q[c] / l->cnt_q - l->sum_fp[c] / l->cnt_fp;
+			double corr = (double)((const float *)orig->data)[c] - ((const float *)l->bias->data)[c];
+			sb += fabs(d);
+			sa += fabs(d - corr);
+		}
+		l->w_before = sb / (double)l->n_out;
+		l->w_after = sa / (double)l->n_out;
+		l->has_w = 1;
+	}
+	return AIMET_OK;
+}
+
 /* The shift on other data against the uncorrected FP32 model, before and after correction. */
 static int measure_heldout(struct bc *b, struct aimet_dataset *ds)
 {
 	int st;
 	for (size_t i = 0; i < b->n_l; i++)
 		b->L[i].capture = b->L[i].bname != NULL;
-	b->quant = 0;
+	set_mode(b, 0);
 	if ((st = install_weights(b, 0)) || (st = install_biases(b, 0)) || (st = pass(b, ds, NULL)))
 		return st;
-	b->quant = 1;
+	set_mode(b, 1);
 	if ((st = install_weights(b, 1)) || (st = pass(b, ds, NULL)))
 		return st;
 	for (size_t i = 0; i < b->n_l; i++)
@@ -473,6 +730,8 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
 		return aimet_error(ctx, AIMET_ERR_INVALID, "empirical bias correction needs data");
 	if (!m->graph)
 		return aimet_error(ctx, AIMET_ERR_INVALID, "model has no graph");
+	b.measured = ds != NULL;
+	b.act_quant = !o.weights_only;
 	if (!(b.rep = calloc(1, sizeof(*b.rep))))
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
 	if ((st = aimet_fold_batchnorms(ctx, m, NULL)) || (st = aimet_graph_toposort(ctx, m->graph)))
@@ -505,11 +764,16 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
 		}
 		if (r)
 			continue;
-		if ((n->n_inputs < 3 || !n->inputs[2][0]) && (st = ensure_bias(&b, l)))
-			goto out;
+		if (l->kind == K_MATMUL) {
+			if ((st = matmul_bias(&b, l)))
+				goto out;
+		} else {
+			if ((n->n_inputs < 3 || !n->inputs[2][0]) && (st = ensure_bias(&b, l)))
+				goto out;
+			l->bname = n->inputs[2];
+			l->out = n->outputs[0];
+		}
 		l->wname = n->inputs[1];
-		l->bname = n->inputs[2];
-		l->out = n->outputs[0];
 		l->sum_fp = calloc(l->n_out, sizeof(double));
 		l->sum_q = calloc(l->n_out, sizeof(double));
 		l->bias = aimet_tensor_clone(aimet_graph_find_weight(m->graph, l->bname, NULL));
@@ -553,7 +817,7 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
 		/* one FP32 pass for every layer's mean output */
 		for (size_t i = 0; i < b.n_l; i++)
 			b.L[i].capture = 1;
-		b.quant = 0;
+		set_mode(&b, 0);
 		if ((st = pass(&b, ds, NULL)))
 			goto out;
 		/* from now on the plan holds the simulator's quantized weights */
@@ -567,7 +831,7 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
 			if ((st = aimet_plan_set_weight(ctx, b.plan, q->name, wq)))
 				goto out;
 		}
-		b.quant = 1;
+		set_mode(&b, 1);
 		if ((st = pass(&b, ds, NULL)))
 			goto out;
 		for (size_t i = 0; i < b.n_l; i++) {
@@ -575,6 +839,8 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
 			b.L[i].capture = 0;
 		}
 	}
+	if (o.analytical && (st = border_shapes(&b, ds)))
+		goto out;
 	/* per layer in topological order; the quantized model carries the earlier corrections */
 	for (size_t i = 0; i < b.n_l; i++) {
 		struct bl *l = &b.L[i];
@@ -632,6 +898,8 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
 			if (b.L[i].capture)
 				b.L[i].after = shift_of(&b.L[i]);
 	}
+	if (o.analytical && b.plan && (st = own_weight_shift(&b, ds)))
+		goto out;
 	if (o.heldout && b.plan && (st = measure_heldout(&b, o.heldout)))
 		goto out;
 	aimet_plan_free(b.plan);
@@ -649,6 +917,7 @@ int aimet_bias_correct(struct aimet_ctx *ctx, struct aimet_model *m,
 			goto out;
 	}
 out:
+	free(b.shapes);
 	aimet_plan_free(b.plan);
 	aimet_qsim_free(b.sim);
 	aimet_model_free(copy);

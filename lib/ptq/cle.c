@@ -11,7 +11,7 @@
 #include <string.h>
 
 enum { ACT_NONE = 0, ACT_RELU, ACT_PRELU, ACT_RELU6 };
-enum { K_CONV = 0, K_CONVT, K_GEMM };
+enum { K_CONV = AIMET_WL_CONV, K_CONVT = AIMET_WL_CONVT, K_GEMM = AIMET_WL_GEMM };
 
 /* A layer whose weight we may rescale: W viewed as [dim0, dim1, inner]. */
 struct layer {
@@ -44,24 +44,11 @@ void aimet_cle_opts_init(struct aimet_cle_opts *o)
 #define add_skip(state, layer, ...) \
 	aimet_skip_add((state)->ctx, &(state)->rep->skips, &(state)->rep->n_skips, layer, __VA_ARGS__)
 
-/* Output and input channel of element (a, j, *) of the [dim0, dim1, inner] view. */
+/* The shared channel map (aimet_wlayout_chan) on this file's layer record. */
 static void chan(const struct layer *l, size_t a, size_t j, size_t *oc, size_t *ic)
 {
-	switch (l->kind) {
-	case K_CONV:
-		*oc = a;
-		*ic = (a / (l->n_out / l->groups)) * l->dim1 + j;
-		break;
-	case K_CONVT:
-		*ic = a;
-		*oc = (a / (l->n_in / l->groups)) * l->dim1 + j;
-		break;
-	default:
-		if (l->tb)
-			*oc = a, *ic = j;
-		else
-			*ic = a, *oc = j;
-	}
+	struct aimet_wlayout v = {l->kind, l->tb, l->n_out, l->n_in, l->groups, l->dim1};
+	aimet_wlayout_chan(&v, a, j, oc, ic);
 }
 
 /* max |W| per output channel (out) and per input channel (in); either may be NULL. */

@@ -1,4 +1,5 @@
-/* report.c: what the post-training passes share in their reports (the skipped-layer list). */
+/* report.c: what the post-training passes share — the skipped-layer list of their reports, layer
+ * selection, and the channel view of a layer's weight. */
 #include "aimet_ptq.h"
 
 #include <stdio.h>
@@ -43,4 +44,23 @@ int aimet_layer_in_list(const struct aimet_node *n, const char *const *names, in
 		if ((n->name && !strcmp(n->name, names[i])) || (n->n_outputs && !strcmp(n->outputs[0], names[i])))
 			return 1;
 	return 0;
+}
+
+void aimet_wlayout_chan(const struct aimet_wlayout *l, size_t a, size_t j, size_t *oc, size_t *ic)
+{
+	switch (l->kind) {
+	case AIMET_WL_CONV:   /* [O, I/g, k...]: group of output channel a */
+		*oc = a;
+		*ic = (a / (l->n_out / l->groups)) * l->dim1 + j;
+		break;
+	case AIMET_WL_CONVT:  /* [I, O/g, k...]: group of input channel a */
+		*ic = a;
+		*oc = (a / (l->n_in / l->groups)) * l->dim1 + j;
+		break;
+	default:
+		if (l->tb)
+			*oc = a, *ic = j;
+		else
+			*ic = a, *oc = j;
+	}
 }

@@ -3,6 +3,7 @@
 #include "aimet_qsim.h"
 #include "aimet_exec.h"
 #include "aimet_io.h"
+#include "aimet_kernels.h"
 #include "aimet_ir.h"
 #include "aimet_ptq.h"
 
@@ -23,6 +24,9 @@ struct aimet_qsim {
 	size_t *slots; size_t n_slots;
 	int mode;
 	int weights_quantized;          /* the plan holds quantized weights */
+	/* per quantizer: its activation is fake-quantized by the plan itself (in the producing
+	 * kernel or right after it), so the hook leaves it alone */
+	unsigned char *in_plan; size_t n_in_plan;
 };
 
 void aimet_qsim_opts_init(struct aimet_qsim_opts *o)
@@ -325,9 +329,55 @@ static void qsim_hook(void *user, const struct aimet_node *node, int out_index, 
 	if (s->mode == MODE_OBSERVE) {
 		if (q->obs)
 			aimet_observer_update(q->obs, t->data, 1, (size_t)n);
-	} else if (q->has_enc) {
+	} else if (q->has_enc && !((size_t)(q - s->q) < s->n_in_plan && s->in_plan[q - s->q])) {
 		aimet_qdq_array(q->enc, t->data, t->data, (size_t)n);
 	}
+}
+
+/* Hand the activation quantizers to the plan while simulating (on), take them back otherwise.
+ * The plan applies the very operations of aimet_qdq_array (struct aimet_fq), fused into the
+ * producing kernel where it can: a simulated run then costs little more than an FP32 one.
+ * What the plan cannot take (float or > 24-bit encodings, tensors it does not compute at run
+ * time) stays with the hook. */
+static int sync_plan_quant(struct aimet_ctx *ctx, struct aimet_qsim *s)
+{
+	int all = 1;
+	aimet_plan_clear_output_quant(s->plan);
+	free(s->in_plan);
+	s->in_plan = NULL;
+	s->n_in_plan = 0;
+	/* the hook only while it has work: observing, or quantizers the plan could not take */
+	aimet_plan_set_hook(s->plan, s->mode == MODE_OBSERVE ? qsim_hook : NULL, s);
+	if (s->mode != MODE_SIMULATE || !s->n_q)
+		return AIMET_OK;
+	if (!(s->in_plan = aimet_calloc(s->n_q, 1)))
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	s->n_in_plan = s->n_q;
+	for (size_t i = 0; i < s->n_q; i++) {
+		const struct aimet_quantizer *q = &s->q[i];
+		const struct aimet_encoding *e = q->enc;
+		struct aimet_fq fq;
+		if (q->kind != AIMET_ENC_ACT || !q->has_enc || !e || q->n_ch != 1 || e->is_float || e->bw > 24)
+			continue;
+		/* the grid of aimet_qdq_array for bw <= 24 */
+		fq.scale = e->scale;
+		fq.lo = (float)e->offset;
+		fq.hi = (float)(e->offset + e->qmax);
+		if (aimet_plan_set_output_quant(NULL, s->plan, q->name, &fq) == AIMET_OK)
+			s->in_plan[i] = 1;
+	}
+	for (size_t i = 0; i < s->n_q; i++)
+		if (s->q[i].kind == AIMET_ENC_ACT && s->q[i].has_enc && !s->in_plan[i])
+			all = 0;
+	if (!all)
+		aimet_plan_set_hook(s->plan, qsim_hook, s);
+	return AIMET_OK;
+}
+
+static int set_mode(struct aimet_ctx *ctx, struct aimet_qsim *s, int mode)
+{
+	s->mode = mode;
+	return sync_plan_quant(ctx, s);
 }
 
 /* ---- construction ---- */
@@ -410,6 +460,7 @@ void aimet_qsim_free(struct aimet_qsim *s)
 		quantizer_clear(&s->q[i]);
 	free(s->q);
 	free(s->slots);
+	free(s->in_plan);
 	aimet_qconfig_free(s->own_config);
 	aimet_model_free(s->model);
 	free(s);
@@ -506,8 +557,7 @@ int aimet_qsim_set_enabled(struct aimet_ctx *ctx, struct aimet_qsim *s, int on)
 	int st;
 	if (s->weights_quantized != on && (st = install_weights(ctx, s, on)))
 		return st;
-	s->mode = on ? MODE_SIMULATE : MODE_OFF;
-	return AIMET_OK;
+	return set_mode(ctx, s, on ? MODE_SIMULATE : MODE_OFF);
 }
 
 /* ---- encodings in and out ---- */
@@ -629,7 +679,8 @@ int aimet_qsim_calibrate(struct aimet_ctx *ctx, struct aimet_qsim *s, struct aim
 		if (!q->constrained && !(q->obs = aimet_observer_new(s->opts.scheme, 1)))
 			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
 	}
-	s->mode = MODE_OBSERVE;
+	if ((st = set_mode(ctx, s, MODE_OBSERVE)))
+		return st;
 	aimet_dataset_rewind(ds);
 	while ((st = aimet_dataset_next(ctx, ds, batch)) == 1) {
 		if ((st = aimet_plan_run(ctx, s->plan, batch, NULL)))
@@ -638,7 +689,7 @@ int aimet_qsim_calibrate(struct aimet_ctx *ctx, struct aimet_qsim *s, struct aim
 		if (progress)
 			progress(done, total);
 	}
-	s->mode = MODE_OFF;
+	s->mode = MODE_OFF;   /* the plan holds no quantizers while observing */
 	if (st < 0)
 		return st;
 	if (!done)
@@ -663,8 +714,7 @@ int aimet_qsim_calibrate(struct aimet_ctx *ctx, struct aimet_qsim *s, struct aim
 		aimet_observer_free(q->obs);
 		q->obs = NULL;
 	}
-	s->mode = MODE_SIMULATE;
-	return AIMET_OK;
+	return set_mode(ctx, s, MODE_SIMULATE);
 }
 
 int aimet_qsim_encodings(struct aimet_ctx *ctx, const struct aimet_qsim *s,

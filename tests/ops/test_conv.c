@@ -394,6 +394,91 @@ static void model_layers(struct aimet_ctx *ctx)
 	}
 }
 
+/* The paths on padded input rows split by stride phase: the register-blocked kernel
+ * (lib/kernels/convgemm.c; vectors over output pixels, or transposed tiles with vectors over
+ * output channels for small images, or im2col panels across images for strides over 2) up to
+ * 128 output channels, and the per-tap BLAS GEMMs (strides 1 and 2) beyond.
+ * Fixed shapes that reach each, then a seeded sweep over output channels 4..100 (whole and
+ * partial tiles, several channel chunks), strides 1..3, dilations, asymmetric pads, groups,
+ * odd sizes and batches. */
+static void cg_layers(struct aimet_ctx *ctx)
+{
+	static const struct { int64_t N, C, H, W, M, G, kh, kw, sh, sw, dh, p0, p1; int clamp; } L[] = {
+		{3, 16, 28, 28, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1},   /* pixel vectors */
+		{3, 32, 14, 14, 32, 1, 3, 3, 1, 1, 1, 1, 1, 0},   /* transposed tiles */
+		{5, 64, 7, 7, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1},     /* transposed tiles, small image */
+		{2, 16, 28, 28, 32, 1, 3, 3, 2, 2, 1, 1, 1, 1},   /* four phases */
+		{2, 8, 9, 10, 136, 1, 3, 3, 1, 1, 1, 1, 1, 1},    /* over 128 outputs: per-tap GEMMs */
+		{2, 9, 11, 9, 130, 1, 3, 3, 2, 2, 1, 1, 0, 0},    /* the same on four phases */
+		{1, 8, 10, 12, 140, 1, 3, 3, 2, 1, 2, 2, 1, 0},   /* strides (2,1), dilation 2 */
+		{3, 32, 14, 14, 64, 1, 3, 3, 2, 2, 1, 1, 1, 0},   /* stride 2, transposed tiles */
+		{3, 16, 28, 28, 32, 1, 1, 1, 2, 2, 1, 0, 0, 0},   /* 1x1 stride 2 */
+		{3, 6, 20, 20, 24, 1, 3, 3, 1, 1, 1, 1, 1, 1},    /* few input channels */
+		{2, 5, 19, 16, 12, 1, 3, 3, 2, 2, 1, 1, 0, 0},    /* the same on four phases */
+		{2, 8, 13, 11, 100, 1, 3, 3, 1, 1, 1, 1, 1, 1},   /* two channel chunks (64 + 36) */
+		{2, 12, 9, 9, 128, 1, 3, 3, 1, 1, 1, 1, 1, 0},    /* two full chunks */
+		{4, 1, 28, 28, 16, 1, 3, 3, 1, 1, 1, 1, 1, 1},    /* one input channel (a stem) */
+		{2, 10, 17, 15, 20, 2, 3, 3, 3, 3, 1, 1, 2, 0},   /* stride 3 (panels), grouped */
+		{2, 12, 16, 19, 24, 1, 3, 3, 2, 1, 2, 2, 1, 1},   /* strides (2,1), dilation 2 */
+		{3, 9, 1, 40, 12, 1, 1, 3, 1, 1, 1, 0, 1, 0},     /* 1x3 on H = 1 (rec) */
+		{2, 9, 12, 14, 20, 1, 1, 3, 2, 2, 1, 0, 1, 1},    /* 1x3 at stride 2: two phases unread */
+		{2, 9, 12, 14, 136, 1, 1, 3, 2, 2, 1, 0, 1, 0},   /* the same with per-tap GEMMs */
+		{1, 16, 33, 35, 8, 1, 5, 5, 1, 1, 1, 2, 2, 1},    /* 5x5, N = 1: rows split in tasks */
+		{1, 4, 1, 10000, 128, 1, 1, 3, 1, 1, 1, 0, 1, 0}, /* a row too long for direct tiles */
+	};
+	char tag[64];
+	uint32_t seed = 4242;
+	for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
+		struct cfg f;
+		memset(&f, 0, sizeof(f));
+		f.nsp = 2;
+		f.N = L[i].N;
+		f.G = L[i].G;
+		f.Cg = L[i].C / L[i].G;
+		f.Mg = L[i].M / L[i].G;
+		f.in[0] = L[i].H;
+		f.in[1] = L[i].W;
+		f.k[0] = L[i].kh;
+		f.k[1] = L[i].kw;
+		f.s[0] = L[i].sh;
+		f.s[1] = L[i].sw;
+		f.d[0] = f.d[1] = L[i].dh;
+		f.pads[0] = L[i].kh > 1 ? L[i].p0 : 0;
+		f.pads[1] = L[i].p0;
+		f.pads[2] = L[i].kh > 1 ? L[i].p1 : 0;
+		f.pads[3] = L[i].p1;
+		f.bias = i % 3 != 2;
+		f.clamp = L[i].clamp;
+		snprintf(tag, sizeof tag, "cg layer %zu", i);
+		CHECK(check_cfg(ctx, &f, &seed, tag), "%s: invalid", tag);
+	}
+	int valid = 0;
+	for (int it = 0; it < 160; it++) {
+		struct cfg f;
+		memset(&f, 0, sizeof(f));
+		f.nsp = h_rand_int(&seed, 0, 3) ? 2 : 1;
+		f.N = h_rand_int(&seed, 1, 4);
+		f.G = h_rand_int(&seed, 0, 3) ? 1 : 2;
+		f.Cg = h_rand_int(&seed, 0, 4) ? h_rand_int(&seed, 2, 20) : 1;
+		f.Mg = h_rand_int(&seed, 0, 3) ? h_rand_int(&seed, 4, 40) : h_rand_int(&seed, 41, 100);
+		f.ap = h_rand_int(&seed, 0, 5);
+		f.ap = f.ap > 3 ? 0 : f.ap;
+		f.bias = h_rand_int(&seed, 0, 1);
+		f.clamp = h_rand_int(&seed, 0, 2) == 0;
+		for (int i = 0; i < f.nsp; i++) {
+			f.k[i] = h_rand_int(&seed, 1, 5);
+			f.s[i] = h_rand_int(&seed, 0, 2) ? 1 : h_rand_int(&seed, 2, 3);
+			f.d[i] = h_rand_int(&seed, 0, 4) ? 1 : 2;
+			f.pads[i] = h_rand_int(&seed, 0, 2);
+			f.pads[f.nsp + i] = h_rand_int(&seed, 0, 2);
+			f.in[i] = h_rand_int(&seed, 1, f.nsp == 1 ? 60 : 23);
+		}
+		snprintf(tag, sizeof tag, "cg sweep %d", it);
+		valid += check_cfg(ctx, &f, &seed, tag);
+	}
+	CHECK(valid > 120, "cg sweep: only %d valid configurations", valid);
+}
+
 static void infer_errors(struct aimet_ctx *ctx)
 {
 	const struct aimet_op *conv = aimet_op_find("", "Conv"), *ct = aimet_op_find("", "ConvTranspose");
@@ -512,6 +597,7 @@ int main(void)
 	hand_cases(ctx);
 	sweeps(ctx);
 	model_layers(ctx);
+	cg_layers(ctx);
 	infer_errors(ctx);
 	odd_sizes(ctx);
 	aimet_ctx_free(ctx);

@@ -1,6 +1,7 @@
 /* test_biascorr.c: bias correction on small hand-built models — empirical correction cuts the
  * mean output shift (checked independently through the simulator, and on held-out data), analytical correction from
- * the BN statistics agrees with the measured one (Relu, ReLU6, Relu+Clip), layer selection. */
+ * the BN statistics agrees with the measured one (Relu, ReLU6, Relu+Clip, padded convs whose border
+ * taps reach fewer outputs), layer selection, MatMul layers (a bias Add found or inserted). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,9 +194,9 @@ static void test_empirical(struct aimet_ctx *ctx)
 /* x ~ N(beta, gamma^2) per channel (recorded as folded BN statistics of x) -> Relu or
  * Clip(0, 6) -> Conv(6->4, 3x3): the analytical correction matches the one measured on data
  * (activations at 16 bits, so only the weight error remains). */
-static void test_analytical(struct aimet_ctx *ctx, int relu6)
+static void test_analytical(struct aimet_ctx *ctx, int relu6, int pad)
 {
-	struct aimet_model *m = dfq_model(13), *m2;
+	struct aimet_model *m = dfq_model(13), *m2, *m0;
 	int64_t wd[4] = {4, 6, 3, 3}, b4 = 4, xd[4] = {512, 6, 6, 6}, one = 1;
 	float gamma[6] = {1.0f, 0.5f, 2.0f, 1.5f, 0.8f, 3.0f}, beta[6] = {0.5f, -0.3f, 1.0f, 5.5f, 0.0f, 4.0f};
 	float zero = 0, six = 6;
@@ -222,7 +223,7 @@ static void test_analytical(struct aimet_ctx *ctx, int relu6)
 	} else {
 		dfq_node(m, "Relu", "act", "x", "h");
 	}
-	dfq_conv_attrs(dfq_node(m, "Conv", "c", "h,w,b", "y"), 3, 0, 1, 1);
+	dfq_conv_attrs(dfq_node(m, "Conv", "c", "h,w,b", "y"), 3, pad, 1, 1);
 	aimet_bn_meta_set(ctx, m, "x", gamma, beta, 6);
 	x = aimet_tensor_new("x", AIMET_FLOAT, 4, xd);
 	aimet_tensor_alloc(NULL, x);
@@ -237,6 +238,7 @@ static void test_analytical(struct aimet_ctx *ctx, int relu6)
 	q.act_bw = 16;
 	q.scheme = AIMET_SCHEME_TF;
 	m2 = aimet_model_clone(m);
+	m0 = aimet_model_clone(m);
 	memset(&o, 0, sizeof(o));
 	o.analytical = 1;
 	CHECK(aimet_bias_correct(ctx, m, &q, NULL, &o, &rep) == 0, "analytical: %s", aimet_errmsg(ctx));
@@ -252,9 +254,22 @@ static void test_analytical(struct aimet_ctx *ctx, int relu6)
 		}
 	}
 	/* both corrections move the bias the same way: analytical within 15% of the measured one */
-	CHECK(mag > 1e-3, "relu6 %d: a correction to make (%g)", relu6, mag);
-	CHECK(diff < 0.15 * mag, "relu6 %d: analytical and empirical corrections differ by %g (largest %g)", relu6,
-	      diff, mag);
+	CHECK(mag > 1e-3, "relu6 %d pad %d: a correction to make (%g)", relu6, pad, mag);
+	CHECK(diff < 0.15 * mag, "relu6 %d pad %d: analytical and empirical corrections differ by %g (largest %g)",
+	      relu6, pad, diff, mag);
+	/* with data: the layer's own weight error alone, measured before and after */
+	rep = NULL;
+	CHECK(ds && aimet_bias_correct(ctx, m0, &q, ds, &o, &rep) == 0 && rep && rep->n_layers == 1,
+	      "analytical with data: %s", aimet_errmsg(ctx));
+	if (rep && rep->n_layers == 1) {
+		const struct aimet_bc_layer *l = &rep->layers[0];
+		CHECK(l->analytical && l->measured && l->has_weight_shift && l->weight_shift_before > 1e-3 &&
+		      l->weight_shift_after < 0.5 * l->weight_shift_before,
+		      "relu6 %d pad %d: own weight error %g -> %g", relu6, pad, l->weight_shift_before,
+		      l->weight_shift_after);
+	}
+	aimet_bc_report_free(rep);
+	aimet_model_free(m0);
 	aimet_dataset_free(ds);
 	unlink(npy_path);
 	aimet_tensor_free(x);
@@ -262,13 +277,70 @@ static void test_analytical(struct aimet_ctx *ctx, int relu6)
 	aimet_model_free(m2);
 }
 
+/* x -> MatMul(W [8, 4]) -> y: without a bias an Add is inserted (y keeps its name; x [N, 5, 8],
+ * channels on the last axis), with MatMul -> Add(b) that b is corrected. W4 per-tensor. */
+static void test_matmul(struct aimet_ctx *ctx, int with_add)
+{
+	struct aimet_model *m = dfq_model(13), *orig;
+	int64_t wd[2] = {8, 4}, b4 = 4, xd3[3] = {64, 5, 8}, xd2[2] = {64, 8};
+	struct aimet_tensor *x;
+	struct aimet_dataset *ds;
+	struct aimet_qsim_opts q;
+	struct aimet_bc_report *rep = NULL;
+	struct aimet_node *yp;
+	if (with_add)
+		dfq_io(&m->graph->inputs, &m->graph->n_inputs, "x", 2, (int64_t[]){-1, 8});
+	else
+		dfq_io(&m->graph->inputs, &m->graph->n_inputs, "x", 3, (int64_t[]){-1, 5, 8});
+	dfq_io(&m->graph->outputs, &m->graph->n_outputs, "y", -1, NULL);
+	dfq_init(m, "w", 2, wd, -1, 1, NULL);
+	if (with_add) {
+		dfq_init(m, "b", 1, &b4, -0.2, 0.2, NULL);
+		dfq_node(m, "MatMul", "mm", "x,w", "p");
+		dfq_node(m, "Add", "add", "p,b", "y");
+	} else {
+		dfq_node(m, "MatMul", "mm", "x,w", "y");
+	}
+	orig = aimet_model_clone(m);
+	x = with_add ? dfq_input(2, xd2, 0, 1) : dfq_input(3, xd3, 0, 1);
+	ds = dataset(ctx, x);
+	aimet_qsim_opts_init(&q);
+	q.param_bw = 4;
+	q.scheme = AIMET_SCHEME_TF;
+	CHECK(ds && aimet_bias_correct(ctx, m, &q, ds, NULL, &rep) == 0, "matmul %d: %s", with_add, aimet_errmsg(ctx));
+	CHECK(rep && rep->n_layers == 1 && !strcmp(rep->layers[0].name, "mm"), "matmul %d: the MatMul corrected",
+	      with_add);
+	if (rep && rep->n_layers == 1)
+		CHECK(rep->layers[0].shift_before > 1e-4 && rep->layers[0].shift_after < 0.5 * rep->layers[0].shift_before,
+		      "matmul %d: shift %g -> %g", with_add, rep->layers[0].shift_before, rep->layers[0].shift_after);
+	yp = aimet_graph_producer(m->graph, "y", NULL, NULL);
+	CHECK(m->graph->n_nodes == 2 && yp && !strcmp(yp->op_type, "Add") && yp->n_inputs == 2 &&
+	      aimet_graph_find_weight(m->graph, yp->inputs[1], NULL) &&
+	      aimet_tensor_numel(aimet_graph_find_weight(m->graph, yp->inputs[1], NULL)) == 4,
+	      "matmul %d: y comes from an Add of a [4] bias", with_add);
+	if (with_add) {   /* independently: the simulated output shift */
+		double s0 = sim_shift(ctx, orig, orig, &q, ds), s1 = sim_shift(ctx, orig, m, &q, ds);
+		CHECK(s1 < 0.5 * s0, "matmul: simulated output shift cut by half: %g -> %g", s0, s1);
+	}
+	aimet_bc_report_free(rep);
+	aimet_dataset_free(ds);
+	unlink(npy_path);
+	aimet_tensor_free(x);
+	aimet_model_free(m);
+	aimet_model_free(orig);
+}
+
 int main(void)
 {
 	struct aimet_ctx *ctx = aimet_ctx_new();
 	test_empirical(ctx);
-	test_analytical(ctx, 0);
-	test_analytical(ctx, 1);
-	test_analytical(ctx, 2);
+	test_analytical(ctx, 0, 0);
+	test_analytical(ctx, 1, 0);
+	test_analytical(ctx, 2, 0);
+	test_analytical(ctx, 0, 1);
+	test_analytical(ctx, 1, 1);
+	test_matmul(ctx, 0);
+	test_matmul(ctx, 1);
 	aimet_ctx_free(ctx);
 	return test_done();
 }
