@@ -426,6 +426,8 @@ int aimet_qsim_new(struct aimet_ctx *ctx, struct aimet_model *model,
 	}
 	if (!s->opts.no_fold_bn && (st = aimet_fold_batchnorms(ctx, s->model, NULL)))
 		goto fail;
+	if ((st = aimet_fuse_hardswish(ctx, s->model, NULL)))
+		goto fail;
 	if ((st = place_quantizers(ctx, s)))
 		goto fail;
 	keep = aimet_calloc(s->n_q, sizeof(*keep));

@@ -23,6 +23,15 @@ expect_ok "rec run" aimet-run "$T/rec.onnx" --encodings "$T/rec.enc" --data "$T/
 ort_node "$AIMET_SHARED/tools/refout.js" "$T/rec_qdq.onnx" "$T/rec_x.npy" "$T/rec_ort" 2>"$T/ort.err" >/dev/null
 agree ppocr_rec "$T/rec_sim.npy" "$T/rec_ort"
 
+# model preparation: the 28 HardSwish spelled out as x * Clip(x + 3, 0, 6) / 6 became
+# x * HardSigmoid(x), and FP32 outputs stay put
+hs0=$(grep -ao HardSigmoid "$M/ppocr_rec.onnx" | wc -l) hs=$(grep -ao HardSigmoid "$T/rec.onnx" | wc -l)
+expect_eq "HardSwish patterns fused" 28 "$((hs - hs0))"
+expect_ok "rec fp32 prepared" aimet-run "$T/rec.onnx" --data "$T/rec_x.npy" --samples 8 -o "$T/rec_fp_prep.npy" -q
+expect_ok "rec fp32 original" aimet-run "$M/ppocr_rec.onnx" --data "$T/rec_x.npy" --samples 8 -o "$T/rec_fp.npy" -q
+s=$(ort_node "$AIMET_ROOT/tests/tools/agree.js" "$T/rec_fp.npy" "$T/rec_fp_prep.npy" | awk '{print $6}')
+awk -v s="$s" 'BEGIN { exit !(s == "Infinity" || s >= 80) }' && ok || bad "prepared rec differs from the original in FP32: $s dB"
+
 # ppocr_det, W8A8 default config, one 640x640 page calibrates, two are compared
 ort_node "$AIMET_ROOT/tests/tools/prep.js" "$O/det_pages_u8.npy" "$T/det_x.npy" imagenet 2
 expect_ok "det sim" aimet-sim "$M/ppocr_det.onnx" --data "$T/det_x.npy" --samples 1 \

@@ -318,8 +318,8 @@ out:
 	aimet_qsim_free(s);
 }
 
-/* ppocr_cls (../shared, when present) on random images: depthwise and 1x1 convolutions,
- * hardswish as Add, Clip, Mul, Div each quantized (the Add and Clip run as one step). */
+/* ppocr_cls (../shared, when present) on random images: depthwise and 1x1 convolutions, the
+ * simulator's HardSigmoid * x (its spelled-out hardswish, prepared), squeeze-excitation. */
 static void ppocr_tests(struct aimet_ctx *ctx)
 {
 	const char *shared = getenv("AIMET_SHARED") ? getenv("AIMET_SHARED") : "../shared";
