@@ -200,8 +200,8 @@ void aimet_ew_run(const struct aimet_ew_prog *p, const float *const *in, float *
 	aimet_parallel_range(threads, n, 32768, ew_range, &j);
 }
 
-/* ---- fake quantization ----
- * The expression of grid.c's qdq_grid (behind aimet_qdq_array): a float32 division, rintf
+/* ---- fake quantization (also behind aimet_qdq_array) ----
+ * The expression of aimet_qdq: a float32 division, rintf
  * (half to even in the default rounding mode), two selects that leave NaN in place, a float32
  * product; no-trapping-math (above) lets the selects vectorise. */
 AIMET_KERNEL_CLONES

@@ -11,6 +11,7 @@
 #include "aimet_kernels.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 static int64_t pow2(int n) { return (int64_t)1 << n; }
@@ -246,27 +247,6 @@ float aimet_qdq(const struct aimet_encoding *e, float x)
 	return t * e->scale;
 }
 
-/* The fake-quantization hot loop (every activation of a simulated run goes through it), written
- * so that it vectorises: rintf becomes one rounding instruction and the clamps selects that
- * leave NaN in place. Same results as aimet_qdq. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC push_options
-#pragma GCC optimize("no-trapping-math")   /* lets the compares become vector selects */
-#endif
-AIMET_KERNEL_CLONES
-static void qdq_grid(float s, float lo, float hi, const float *x, float *y, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		float t = rintf(x[i] / s);
-		t = t < lo ? lo : t;
-		t = t > hi ? hi : t;
-		y[i] = t * s;
-	}
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC pop_options
-#endif
-
 void aimet_qdq_array(const struct aimet_encoding *e, const float *x, float *y, size_t n)
 {
 	if (e->is_float || e->bw > 24) {
@@ -275,14 +255,10 @@ void aimet_qdq_array(const struct aimet_encoding *e, const float *x, float *y, s
 		return;
 	}
 	{
-		const float sc = e->scale, lo = (float)e->offset, hi = (float)(e->offset + e->qmax);
-		const size_t chunk = 16384, n_chunks = (n + chunk - 1) / chunk;
-		/* elementwise, so any split gives the same bits; threads only for large tensors */
-		#pragma omp parallel for schedule(static) if (n_chunks > 4)
-		for (size_t c = 0; c < n_chunks; c++) {
-			size_t start = c * chunk, len = n - start < chunk ? n - start : chunk;
-			qdq_grid(sc, lo, hi, x + start, y + start, len);
-		}
+		/* the simulator's kernel (lib/kernels/ewchain.c): the same float32 operations as
+		 * aimet_qdq; elementwise, so any split over threads gives the same bits */
+		const struct aimet_fq q = { e->scale, (float)e->offset, (float)(e->offset + e->qmax) };
+		aimet_fq_apply_mt(&q, x, y, (int64_t)n, omp_get_max_threads());
 	}
 }
 

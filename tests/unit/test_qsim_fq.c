@@ -1,6 +1,7 @@
-/* test_qsim_fq.c: fake quantization fused into the executor — the kernel (aimet_fq_apply) against
- * aimet_qdq_array bit for bit on adversarial values, the epilogue stage, and a simulated plan
- * (quantizers applied by the plan, in kernels) against the same plan quantized by a hook. */
+/* test_qsim_fq.c: fake quantization fused into the executor — the kernel (aimet_fq_apply)
+ * against aimet_qdq (one value at a time) bit for bit on adversarial values, the epilogue
+ * stage, and a simulated plan (quantizers applied by the plan, in kernels) against the same
+ * plan quantized by a hook. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +34,14 @@ static struct aimet_fq fq_of(const struct aimet_encoding *e)
 	q.lo = (float)e->offset;
 	q.hi = (float)(e->offset + e->qmax);
 	return q;
+}
+
+/* The reference: aimet_qdq one value at a time (aimet_qdq_array itself runs the kernel under
+ * test). */
+static void qdq_ref(const struct aimet_encoding *e, const float *x, float *y, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		y[i] = aimet_qdq(e, x[i]);
 }
 
 static int same_bits(const float *a, const float *b, size_t n, size_t *at)
@@ -83,7 +92,7 @@ static void kernel_tests(struct aimet_ctx *ctx)
 			continue;
 		q = fq_of(&e);
 		fill_hard(x, N, e.scale, q.lo, q.hi);
-		aimet_qdq_array(&e, x, ref, N);
+		qdq_ref(&e, x, ref, N);
 		memcpy(got, x, sizeof(x));
 		aimet_fq_apply(&q, got, N);
 		if (!same_bits(ref, got, N, &at) && bad++ < 5)
@@ -102,12 +111,12 @@ static void kernel_tests(struct aimet_ctx *ctx)
 		float r[8];
 		CHECK(!aimet_encoding_set(ctx, 8, 0, 0.5, -128, &e), "encoding");
 		q = fq_of(&e);
-		aimet_qdq_array(&e, v, r, 8);
+		qdq_ref(&e, v, r, 8);
 		aimet_fq_apply(&q, v, 8);
 		CHECK(v[0] == 0.0f && v[1] == 1.0f && v[2] == 1.0f && v[3] == 0.0f && signbit(v[3]) &&
 		      v[4] == -1.0f && v[5] == 2.0f && v[6] == 63.5f && v[7] == -64.0f,
 		      "ties: %g %g %g %g %g %g %g %g", v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
-		CHECK(!memcmp(v, r, sizeof(v)), "ties differ from aimet_qdq_array");
+		CHECK(!memcmp(v, r, sizeof(v)), "ties differ from aimet_qdq");
 	}
 	/* the epilogue: bias, clamp, then fake quantization, as three separate passes would */
 	{
@@ -127,7 +136,7 @@ static void kernel_tests(struct aimet_ctx *ctx)
 				if (j < 32) {
 					v += bias[1 + i];
 					v = v < 0 ? 0 : v > 6 ? 6 : v;
-					aimet_qdq_array(&e, &v, &v, 1);
+					qdq_ref(&e, &v, &v, 1);
 				}
 				want[i * 40 + j] = v;
 			}
@@ -145,7 +154,7 @@ static void kernel_tests(struct aimet_ctx *ctx)
 				float v = big[i] = (urand() - 0.4f) * 10;
 				if (!pass)
 					v = v < -1 ? -1 : v > 5 ? 5 : v;
-				aimet_qdq_array(&e, &v, &bwant[i], 1);
+				qdq_ref(&e, &v, &bwant[i], 1);
 			}
 			e2.fq = &q;
 			aimet_epilogue_apply(&e2, big, 7, 0, 700, 0, 7);
