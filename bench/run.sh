@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh (make bench): our median time per model next to ONNX Runtime's on the same input, at
-# -j 1 and -j 2, with the ratio and the peak RSS of each process. Not a test: prints a table.
+# -j 1 and -j 2, with the ratio and the peak RSS of each process; then sim.sh's table (simulated
+# vs FP32 runs). Not a test: prints tables.
 # Env: AIMET_BIN (default build/bin), AIMET_SHARED (default ../shared), RUNS (default 20),
 # MODELS (subset, e.g. "fmnist_resnet8 ppocr_cls"), THREADS (default "1 2"),
 # ORT_NODE_PATH (default ~/.cache/ort/node_modules).
@@ -49,23 +50,6 @@ for m in $MODELS; do
 	done
 done
 
-# Quantization simulation: a simulated run (aimet-run --encodings, W8A8 encodings calibrated on
-# the benchmark input) next to the FP32 run of the same model, same batch and threads.
+# Quantization simulation: a simulated run next to the FP32 run of the same model (sim.sh)
 echo
-echo "simulation: W8A8 (default config) vs FP32, ms median"
-printf '%-16s %2s %10s %10s %7s\n' model j fp32 sim ratio
-for m in $MODELS; do
-	enc=$W/$m.encodings
-	if ! "$BIN/aimet-sim" "$SHARED/models/$m.onnx" --data "$W/$m.npy" --batch "${batch[$m]}" \
-		--encodings "$enc" -q 2>"$W/err_s"; then
-		echo "$m: aimet-sim failed: $(head -n 1 "$W/err_s")"; continue
-	fi
-	for j in $THREADS; do
-		fp=$(clean_env "$BIN/aimet-run" "$SHARED/models/$m.onnx" --data "$W/$m.npy" \
-			--batch "${batch[$m]}" --bench "$RUNS" -j "$j" 2>/dev/null | awk '/^ms_median/ { print $2 }')
-		sim=$(clean_env "$BIN/aimet-run" "$SHARED/models/$m.onnx" --encodings "$enc" --data "$W/$m.npy" \
-			--batch "${batch[$m]}" --bench "$RUNS" -j "$j" 2>/dev/null | awk '/^ms_median/ { print $2 }')
-		ratio=$([ -n "$fp" ] && [ -n "$sim" ] && awk -v a="$sim" -v b="$fp" 'BEGIN { printf "%.2f", a / b }')
-		printf '%-16s %2s %10s %10s %7s\n' "$m" "$j" "${fp:-error}" "${sim:-error}" "${ratio:--}"
-	done
-done
+AIMET_BIN=$BIN AIMET_SHARED=$SHARED RUNS=$RUNS MODELS=$MODELS THREADS=$THREADS bash bench/sim.sh

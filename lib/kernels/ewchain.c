@@ -2,7 +2,7 @@
  * block in L1 instead of one memory pass per op; each step is the same float operation as the
  * op's own kernel, so fusing never changes a bit. Also the vectorised sigmoid both use. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
+#pragma GCC optimize("O3", "no-trapping-math")
 #endif
 #include "aimet_kernels.h"
 #include "aimet_ops.h"

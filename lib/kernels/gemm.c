@@ -32,12 +32,9 @@ void aimet_epilogue_apply(const struct aimet_epilogue *e, float *C, int64_t ldc,
 {
 	const float lo = e->lo, hi = e->hi, s = e->scale;
 	const int clamp = lo > -INFINITY || hi < INFINITY;
-	if (e->kind == AIMET_EPI_NONE && !clamp) {
-		if (e->fq)
-			aimet_fq_apply_rows(e->fq, C, ldc, m, n);
-		return;
-	}
-	for (int64_t i = 0; i < m; i++) {
+	/* nothing to add or clamp: no pass over the rows (the fake quantization may remain) */
+	const int64_t rows = e->kind == AIMET_EPI_NONE && !clamp ? 0 : m;
+	for (int64_t i = 0; i < rows; i++) {
 		float *restrict c = C + i * ldc;
 		switch (e->kind) {
 		case AIMET_EPI_SCALAR: {

@@ -2,7 +2,8 @@
  * fast float32 kernel (1-D and 2-D; 3-D runs the reference) picks per node at prepare: direct
  * depthwise (one input channel per group), 1x1 as GEMM on NCHW, the register-blocked kernel
  * (aimet_cgemm) on padded rows split by stride phase or on im2col panels for up to 128
- * output channels, else one BLAS GEMM per tap on such rows, else im2col panels + GEMM. */
+ * output channels, else im2col panels + GEMM. Every path sums each output in ONNX Runtime's
+ * order (aimet_kernels.h, "Summation order"). */
 #include "aimet_kernels.h"
 #include "aimet_ops.h"
 #include "conv_attr.h"
@@ -316,8 +317,8 @@ static int conv_prepare(struct aimet_op_ctx *c)
 		s->alg = ALG_1X1;
 		s->slot_floats = 0;
 	} else if (g.out_sz > 1 && cg_plan(&g, s)) {
-		/* measured ahead of the per-tap BLAS GEMMs below on every shape of the shared
-		 * models (registers hold the sums over all taps: no pass over the output per tap) */
+		/* measured ahead of per-tap BLAS GEMMs on every shape of the shared models
+		 * (registers hold the sums over all taps: no pass over the output per tap) */
 		s->alg = ALG_CG;
 	} else {
 		/* more output channels than the register-blocked kernel takes, or a single output

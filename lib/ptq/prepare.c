@@ -47,7 +47,7 @@ static int clip_bounds(const struct aimet_graph *g, const struct aimet_node *c, 
  * x * HardSigmoid(x) (alpha 1/6, beta 1/2; HardSwish itself needs opset 14): the Clip node
  * turns into the HardSigmoid, the Mul keeps x * that and takes the Div's output name, and
  * the Add and the Div go. Function preserved up to float rounding. */
-static int fuse_one(struct aimet_ctx *ctx, struct aimet_graph *g, size_t di, int *done)
+static int fuse_one(struct aimet_ctx *ctx, struct aimet_graph *g, size_t di, size_t *next)
 {
 	struct aimet_node *d = g->nodes[di], *m, *c, *a;
 	size_t mi, ci, ai;
@@ -55,7 +55,7 @@ static int fuse_one(struct aimet_ctx *ctx, struct aimet_graph *g, size_t di, int
 	const char *x;
 	char *dummy;
 	int k, st;
-	*done = 0;
+	*next = di + 1;
 	if (strcmp(d->op_type, "Div") || (d->domain && *d->domain) || d->n_inputs != 2 ||
 	    d->n_outputs != 1 || !scalar(g, d->inputs[1], &v) || v != 6.0)
 		return AIMET_OK;
@@ -102,26 +102,21 @@ static int fuse_one(struct aimet_ctx *ctx, struct aimet_graph *g, size_t di, int
 	if (st || (st = aimet_graph_remove_node(ctx, g, di, 0)) ||
 	    (st = aimet_graph_remove_node(ctx, g, ai < di ? ai : ai - 1, 0)))
 		return st;
-	*done = 1;
+	/* the Add sat before the Div (in a sorted graph): the node after the Div is now at di - 1 */
+	*next = ai < di ? di - 1 : di;
 	return AIMET_OK;
 }
 
 int aimet_fuse_hardswish(struct aimet_ctx *ctx, struct aimet_model *m, int *n_fused)
 {
 	struct aimet_graph *g = m->graph;
-	int count = 0, done, st;
-	for (size_t i = 0; i < g->n_nodes;) {
-		if ((st = fuse_one(ctx, g, i, &done)))
+	size_t before = g->n_nodes, next;
+	int st;
+	for (size_t i = 0; i < g->n_nodes; i = next)
+		if ((st = fuse_one(ctx, g, i, &next)))
 			return st;
-		if (done) {
-			count++;
-			i = 0;  /* two nodes before i went: look again from the start */
-		} else {
-			i++;
-		}
-	}
-	aimet_graph_remove_unused_weights(g);
-	if (n_fused)
-		*n_fused = count;
+	if (n_fused)  /* each fusion removes two nodes */
+		*n_fused = (int)((before - g->n_nodes) / 2);
+	aimet_graph_remove_unused_weights(g);  /* the constants 3 and 6 */
 	return AIMET_OK;
 }

@@ -32,6 +32,19 @@ expect_fail() {
 # expect_eq NAME WANT GOT
 expect_eq() { if [ "$2" = "$3" ]; then ok; else bad "$1: want '$2', got '$3'"; fi; }
 
+# expect_help_in_man TOOL: --help exits 0 with nothing on stderr, and every long option it
+# lists is in the tool's man page.
+expect_help_in_man() {
+	"$1" --help >"$T/help" 2>"$T/err"
+	expect_eq "help exit" 0 $?
+	expect_eq "help stderr" "" "$(cat "$T/err")"
+	local opt
+	for opt in $(grep -oE -- '--[a-z][a-z0-9-]*' "$T/help" | sort -u); do
+		grep -q -- "${opt//-/\\\\-}" "$AIMET_ROOT/man/man1/$1.1" || bad "man page lacks $opt"
+	done
+	ok
+}
+
 finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; }
 
 # ONNX Runtime for Node.js (installed by the README's set-up step) runs the reference scripts.

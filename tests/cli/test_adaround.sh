@@ -8,13 +8,7 @@ if [ ! -x "$AIMET_BIN/aimet-adaround" ]; then echo "FAIL no $AIMET_BIN/aimet-ada
 CAL="--data $D/fmnist_calib_x.npy --samples 64"
 FAST="--iterations 40"
 
-aimet-adaround --help >"$T/help" 2>"$T/err"
-expect_eq "help exit" 0 $?
-expect_eq "help stderr" "" "$(cat "$T/err")"
-for opt in $(grep -oE -- '--[a-z][a-z0-9-]*' "$T/help" | sort -u); do
-	grep -q -- "${opt//-/\\\\-}" "$AIMET_ROOT/man/man1/aimet-adaround.1" || bad "man page lacks $opt"
-done
-ok
+expect_help_in_man aimet-adaround
 
 # the MLP: three Gemm layers, a line per layer and a summary, nothing on stdout
 aimet-adaround "$M/fmnist_mlp.onnx" $CAL $FAST -o "$T/mlp.onnx" --encodings "$T/mlp.enc" >"$T/out" 2>"$T/err"

@@ -6,13 +6,7 @@ M=$AIMET_SHARED/models D=$AIMET_SHARED/data
 if [ ! -x "$AIMET_BIN/aimet-biascorr" ]; then echo "FAIL no $AIMET_BIN/aimet-biascorr"; echo "0 passed, 1 failed"; exit 1; fi
 CAL="--data $D/fmnist_calib_x.npy --samples 64"
 
-aimet-biascorr --help >"$T/help" 2>"$T/err"
-expect_eq "help exit" 0 $?
-expect_eq "help stderr" "" "$(cat "$T/err")"
-for opt in $(grep -oE -- '--[a-z][a-z-]*' "$T/help" | sort -u); do
-	grep -q -- "${opt//-/\\\\-}" "$AIMET_ROOT/man/man1/aimet-biascorr.1" || bad "man page lacks $opt"
-done
-ok
+expect_help_in_man aimet-biascorr
 
 # empirical on the MLP: three Gemm layers, shift cut, one summary line
 aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/mlp.onnx" --report "$T/r.json" >"$T/out" 2>"$T/err"

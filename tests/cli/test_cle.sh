@@ -5,13 +5,7 @@
 M=$AIMET_SHARED/models R=$AIMET_SHARED/reference D=$AIMET_SHARED/data
 if [ ! -x "$AIMET_BIN/aimet-cle" ]; then echo "FAIL no $AIMET_BIN/aimet-cle"; echo "0 passed, 1 failed"; exit 1; fi
 
-aimet-cle --help >"$T/help" 2>"$T/err"
-expect_eq "help exit" 0 $?
-expect_eq "help stderr" "" "$(cat "$T/err")"
-for opt in $(grep -oE -- '--[a-z][a-z-]*' "$T/help" | sort -u); do
-	grep -q -- "${opt//-/\\\\-}" "$AIMET_ROOT/man/man1/aimet-cle.1" || bad "man page lacks $opt"
-done
-ok
+expect_help_in_man aimet-cle
 expect_ok "version" aimet-cle -V
 
 # the scrambled ResNet: three pairs equalized, one summary line on stderr, nothing on stdout

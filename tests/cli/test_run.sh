@@ -6,14 +6,7 @@ M=$AIMET_SHARED/models R=$AIMET_SHARED/reference D=$AIMET_SHARED/data
 NODE=/usr/share/libonnx-testdata/data/node
 if [ ! -x "$AIMET_BIN/aimet-run" ]; then echo "FAIL no $AIMET_BIN/aimet-run"; echo "0 passed, 1 failed"; exit 1; fi
 
-# help and man page agree: every long option of --help is in the page
-aimet-run --help >"$T/help" 2>"$T/err"
-expect_eq "help exit" 0 $?
-expect_eq "help stderr" "" "$(cat "$T/err")"
-for opt in $(grep -oE -- '--[a-z][a-z-]*' "$T/help" | sort -u); do
-	grep -q -- "${opt//-/\\\\-}" "$AIMET_ROOT/man/man1/aimet-run.1" || bad "man page lacks $opt"
-done
-ok
+expect_help_in_man aimet-run
 expect_ok "version" aimet-run -V
 
 # first output to a file: the reference's shape, identical bits at -j 1 and -j 2

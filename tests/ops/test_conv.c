@@ -293,7 +293,7 @@ static void random_cfg(struct cfg *f, uint32_t *seed, int transpose, int mode)
 		f->ap = 0;
 		f->Cg = h_rand_int(seed, 1, 20);
 		break;
-	case 3: /* stride 1, enough channels for the per-tap GEMM path */
+	case 3: /* stride 1, 8 to 12 input channels per group */
 		for (int i = 0; i < f->nsp; i++)
 			f->s[i] = 1;
 		f->Cg = h_rand_int(seed, 8, 12);
@@ -332,6 +332,27 @@ static void sweeps(struct aimet_ctx *ctx)
 	}
 }
 
+/* A 2-D convolution: pads are (top, left, bottom, right), dilation dh on both axes. */
+static void cfg_2d(struct cfg *f, int64_t N, int64_t C, int64_t H, int64_t W, int64_t M, int64_t G,
+                   int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t dh, const int64_t pads[4])
+{
+	memset(f, 0, sizeof(*f));
+	f->nsp = 2;
+	f->N = N;
+	f->G = G;
+	f->Cg = C / G;
+	f->Mg = M / G;
+	f->in[0] = H;
+	f->in[1] = W;
+	f->k[0] = kh;
+	f->k[1] = kw;
+	f->s[0] = sh;
+	f->s[1] = sw;
+	f->d[0] = f->d[1] = dh;
+	for (int j = 0; j < 4; j++)
+		f->pads[j] = pads[j];
+}
+
 /* Layers of the shared models (batch cut down), large enough that threads really split. */
 static void model_layers(struct aimet_ctx *ctx)
 {
@@ -353,20 +374,9 @@ static void model_layers(struct aimet_ctx *ctx)
 	uint32_t seed = 77;
 	for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
 		struct cfg f;
-		memset(&f, 0, sizeof(f));
-		f.nsp = 2;
-		f.N = L[i].N;
-		f.G = L[i].G;
-		f.Cg = L[i].C / L[i].G;
-		f.Mg = L[i].M / L[i].G;
-		f.in[0] = L[i].H;
-		f.in[1] = L[i].W;
-		f.k[0] = f.k[1] = L[i].k;
-		f.s[0] = L[i].sh;
-		f.s[1] = L[i].sw;
-		f.d[0] = f.d[1] = 1;
-		for (int j = 0; j < 4; j++)
-			f.pads[j] = L[i].p;
+		const int64_t pads[4] = {L[i].p, L[i].p, L[i].p, L[i].p};
+		cfg_2d(&f, L[i].N, L[i].C, L[i].H, L[i].W, L[i].M, L[i].G, L[i].k, L[i].k, L[i].sh, L[i].sw,
+		       1, pads);
 		f.bias = 1;
 		f.clamp = L[i].clamp;
 		snprintf(tag, sizeof tag, "model layer %zu", i);
@@ -397,7 +407,7 @@ static void model_layers(struct aimet_ctx *ctx)
 /* The paths on padded input rows split by stride phase: the register-blocked kernel
  * (lib/kernels/convgemm.c; vectors over output pixels, or transposed tiles with vectors over
  * output channels for small images, or im2col panels across images for strides over 2) up to
- * 128 output channels, and the per-tap BLAS GEMMs (strides 1 and 2) beyond.
+ * 128 output channels, and the im2col panels + GEMM beyond.
  * Fixed shapes that reach each, then a seeded sweep over output channels 4..100 (whole and
  * partial tiles, several channel chunks), strides 1..3, dilations, asymmetric pads, groups,
  * odd sizes and batches. */
@@ -408,7 +418,7 @@ static void cg_layers(struct aimet_ctx *ctx)
 		{3, 32, 14, 14, 32, 1, 3, 3, 1, 1, 1, 1, 1, 0},   /* transposed tiles */
 		{5, 64, 7, 7, 64, 1, 3, 3, 1, 1, 1, 1, 1, 1},     /* transposed tiles, small image */
 		{2, 16, 28, 28, 32, 1, 3, 3, 2, 2, 1, 1, 1, 1},   /* four phases */
-		{2, 8, 9, 10, 136, 1, 3, 3, 1, 1, 1, 1, 1, 1},    /* over 128 outputs: per-tap GEMMs */
+		{2, 8, 9, 10, 136, 1, 3, 3, 1, 1, 1, 1, 1, 1},    /* over 128 outputs: im2col panels */
 		{2, 9, 11, 9, 130, 1, 3, 3, 2, 2, 1, 1, 0, 0},    /* the same on four phases */
 		{1, 8, 10, 12, 140, 1, 3, 3, 2, 1, 2, 2, 1, 0},   /* strides (2,1), dilation 2 */
 		{3, 32, 14, 14, 64, 1, 3, 3, 2, 2, 1, 1, 1, 0},   /* stride 2, transposed tiles */
@@ -422,7 +432,7 @@ static void cg_layers(struct aimet_ctx *ctx)
 		{2, 12, 16, 19, 24, 1, 3, 3, 2, 1, 2, 2, 1, 1},   /* strides (2,1), dilation 2 */
 		{3, 9, 1, 40, 12, 1, 1, 3, 1, 1, 1, 0, 1, 0},     /* 1x3 on H = 1 (rec) */
 		{2, 9, 12, 14, 20, 1, 1, 3, 2, 2, 1, 0, 1, 1},    /* 1x3 at stride 2: two phases unread */
-		{2, 9, 12, 14, 136, 1, 1, 3, 2, 2, 1, 0, 1, 0},   /* the same with per-tap GEMMs */
+		{2, 9, 12, 14, 136, 1, 1, 3, 2, 2, 1, 0, 1, 0},   /* the same over 128 outputs */
 		{1, 16, 33, 35, 8, 1, 5, 5, 1, 1, 1, 2, 2, 1},    /* 5x5, N = 1: rows split in tasks */
 		{1, 4, 1, 10000, 128, 1, 1, 3, 1, 1, 1, 0, 1, 0}, /* a row too long for direct tiles */
 	};
@@ -430,23 +440,9 @@ static void cg_layers(struct aimet_ctx *ctx)
 	uint32_t seed = 4242;
 	for (size_t i = 0; i < sizeof L / sizeof L[0]; i++) {
 		struct cfg f;
-		memset(&f, 0, sizeof(f));
-		f.nsp = 2;
-		f.N = L[i].N;
-		f.G = L[i].G;
-		f.Cg = L[i].C / L[i].G;
-		f.Mg = L[i].M / L[i].G;
-		f.in[0] = L[i].H;
-		f.in[1] = L[i].W;
-		f.k[0] = L[i].kh;
-		f.k[1] = L[i].kw;
-		f.s[0] = L[i].sh;
-		f.s[1] = L[i].sw;
-		f.d[0] = f.d[1] = L[i].dh;
-		f.pads[0] = L[i].kh > 1 ? L[i].p0 : 0;
-		f.pads[1] = L[i].p0;
-		f.pads[2] = L[i].kh > 1 ? L[i].p1 : 0;
-		f.pads[3] = L[i].p1;
+		const int64_t pads[4] = {L[i].kh > 1 ? L[i].p0 : 0, L[i].p0, L[i].kh > 1 ? L[i].p1 : 0, L[i].p1};
+		cfg_2d(&f, L[i].N, L[i].C, L[i].H, L[i].W, L[i].M, L[i].G, L[i].kh, L[i].kw, L[i].sh, L[i].sw,
+		       L[i].dh, pads);
 		f.bias = i % 3 != 2;
 		f.clamp = L[i].clamp;
 		snprintf(tag, sizeof tag, "cg layer %zu", i);

@@ -1,12 +1,42 @@
-/* dfq_models.h: small hand-built models for the CLE and bias-correction tests (included by
- * test_cle.c and test_biascorr.c): a builder over the IR and a deterministic random source. */
+/* dfq_models.h: small hand-built models for the CLE, bias-correction and AdaRound tests
+ * (included by test_cle.c, test_biascorr.c, test_adaround.c): a builder over the IR, a
+ * deterministic random source, and a dataset over a temporary .npy. */
 #ifndef DFQ_MODELS_H
 #define DFQ_MODELS_H
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "aimet.h"
+#include "aimet_io.h"
 #include "aimet_ir.h"
+#include "../test.h"
+
+/* A dataset (batches of 16) over a new temporary .npy holding t, whose name is written to
+ * path (256 bytes; the caller unlinks it). NULL, with a failed check, on error. */
+static inline struct aimet_dataset *dfq_dataset(struct aimet_ctx *ctx, const struct aimet_tensor *t,
+                                                char *path)
+{
+	struct aimet_dataset_spec spec;
+	struct aimet_dataset *ds = NULL;
+	int fd;
+	snprintf(path, 256, "/tmp/aimet-dfq-test.XXXXXX");
+	fd = mkstemp(path);
+	if (fd >= 0)
+		close(fd);
+	if (aimet_npy_write(ctx, t, path)) {
+		CHECK(0, "npy write: %s", aimet_errmsg(ctx));
+		return NULL;
+	}
+	aimet_dataset_spec_init(&spec);
+	spec.n_sources = 1;
+	spec.paths[0] = path;
+	spec.batch = 16;
+	if (aimet_dataset_open(ctx, &spec, &ds))
+		CHECK(0, "dataset: %s", aimet_errmsg(ctx));
+	return ds;
+}
 
 static unsigned long long dfq_seed = 12345;
 static inline double dfq_rand(void)   /* uniform in [0, 1) */

@@ -19,28 +19,6 @@
 
 static char npy_path[256];
 
-static struct aimet_dataset *dataset(struct aimet_ctx *ctx, const struct aimet_tensor *t)
-{
-	struct aimet_dataset_spec spec;
-	struct aimet_dataset *ds = NULL;
-	int fd;
-	snprintf(npy_path, sizeof(npy_path), "/tmp/test_adaround.XXXXXX");
-	fd = mkstemp(npy_path);
-	if (fd >= 0)
-		close(fd);
-	if (aimet_npy_write(ctx, t, npy_path)) {
-		CHECK(0, "npy write: %s", aimet_errmsg(ctx));
-		return NULL;
-	}
-	aimet_dataset_spec_init(&spec);
-	spec.n_sources = 1;
-	spec.paths[0] = npy_path;
-	spec.batch = 16;
-	if (aimet_dataset_open(ctx, &spec, &ds))
-		CHECK(0, "dataset: %s", aimet_errmsg(ctx));
-	return ds;
-}
-
 /* x[B,3,7,7] -> Conv c1 (3->8, 3x3, pad 1) -> Relu -> Conv c2 (8->4, 1x1, stride 2, no bias)
  * -> Conv c3 (4->4, 3x3, group 2, pad 1) -> Clip(0, 6) -> y */
 static struct aimet_model *convs(int64_t batch)
@@ -208,7 +186,7 @@ static void test_runs(struct aimet_ctx *ctx)
 	struct aimet_model *m = convs(-1);
 	int64_t xd[4] = {96, 3, 7, 7};
 	struct aimet_tensor *x = dfq_input(4, xd, -1, 1);
-	struct aimet_dataset *ds = dataset(ctx, x);
+	struct aimet_dataset *ds = dfq_dataset(ctx, x, npy_path);
 	struct run r1, r2, r3;
 	char why[256];
 	if (!ds)
@@ -259,7 +237,7 @@ static void test_runs(struct aimet_ctx *ctx)
 		}
 		aimet_dataset_free(ds);
 		unlink(npy_path);
-		if (!(ds = dataset(ctx, x2)))
+		if (!(ds = dfq_dataset(ctx, x2, npy_path)))
 			return;
 		aimet_tensor_free(x2);
 		if (run_ada(ctx, one, ds, 1, 0, 1000, "c1", &r3))

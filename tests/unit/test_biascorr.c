@@ -18,29 +18,6 @@
 
 static char npy_path[256];
 
-/* A dataset over a temporary .npy holding t. */
-static struct aimet_dataset *dataset(struct aimet_ctx *ctx, const struct aimet_tensor *t)
-{
-	struct aimet_dataset_spec spec;
-	struct aimet_dataset *ds = NULL;
-	int fd;
-	snprintf(npy_path, sizeof(npy_path), "/tmp/test_biascorr.XXXXXX");
-	fd = mkstemp(npy_path);
-	if (fd >= 0)
-		close(fd);
-	if (aimet_npy_write(ctx, t, npy_path)) {
-		CHECK(0, "npy write: %s", aimet_errmsg(ctx));
-		return NULL;
-	}
-	aimet_dataset_spec_init(&spec);
-	spec.n_sources = 1;
-	spec.paths[0] = npy_path;
-	spec.batch = 16;
-	if (aimet_dataset_open(ctx, &spec, &ds))
-		CHECK(0, "dataset: %s", aimet_errmsg(ctx));
-	return ds;
-}
-
 /* Mean over channels of |mean(quantized y of m) - mean(FP32 y of ref)| on ds, the simulator
  * calibrated on ds with opts q (y = the first output, channels on axis 1). */
 static double sim_shift(struct aimet_ctx *ctx, const struct aimet_model *ref, const struct aimet_model *m,
@@ -100,7 +77,7 @@ static void test_empirical(struct aimet_ctx *ctx)
 	struct aimet_model *m = two_convs(), *orig = aimet_model_clone(m);
 	int64_t xd[4] = {64, 3, 6, 6};
 	struct aimet_tensor *x = dfq_input(4, xd, 0, 1);
-	struct aimet_dataset *ds = dataset(ctx, x);
+	struct aimet_dataset *ds = dfq_dataset(ctx, x, npy_path);
 	struct aimet_qsim_opts q;
 	struct aimet_bc_report *rep = NULL;
 	double s0, s1;
@@ -164,7 +141,7 @@ static void test_empirical(struct aimet_ctx *ctx)
 		struct aimet_bc_opts o;
 		struct aimet_model *m3 = aimet_model_clone(orig);
 		snprintf(keep_path, sizeof(keep_path), "%s", npy_path);
-		ds2 = dataset(ctx, x2);
+		ds2 = dfq_dataset(ctx, x2, npy_path);
 		memset(&o, 0, sizeof(o));
 		o.heldout = ds2;
 		rep = NULL;
@@ -232,7 +209,7 @@ static void test_analytical(struct aimet_ctx *ctx, int relu6, int pad)
 		double u1 = dfq_uniform(1e-12, 1), u2 = dfq_rand();
 		((float *)x->data)[i] = (float)(beta[c] + gamma[c] * sqrt(-2 * log(u1)) * cos(2 * M_PI * u2));
 	}
-	ds = dataset(ctx, x);
+	ds = dfq_dataset(ctx, x, npy_path);
 	aimet_qsim_opts_init(&q);
 	q.param_bw = 4;
 	q.act_bw = 16;
@@ -303,7 +280,7 @@ static void test_matmul(struct aimet_ctx *ctx, int with_add)
 	}
 	orig = aimet_model_clone(m);
 	x = with_add ? dfq_input(2, xd2, 0, 1) : dfq_input(3, xd3, 0, 1);
-	ds = dataset(ctx, x);
+	ds = dfq_dataset(ctx, x, npy_path);
 	aimet_qsim_opts_init(&q);
 	q.param_bw = 4;
 	q.scheme = AIMET_SCHEME_TF;
