@@ -20,7 +20,6 @@ static const struct cli_opt opts[] = {
 	{"skip-layers", 0, 1, 1, "never correct these layers (comma-separated)", "L1,L2"},
 	{"report", 0, 1, 0, "write the per-layer report as JSON to FILE", "FILE"},
 	{"eval-data", 0, 1, 0, "also measure the shift on this data (not used for fitting)", "FILE"},
-	{"weights-only", 0, 0, 0, "measure the shift with activations unquantized (as AIMET does)", NULL},
 	CLI_DATA_OPTS,
 	CLI_QUANT_OPTS,
 	{0}};
@@ -141,7 +140,6 @@ int main(int argc, char **argv)
 		cli_usage_error("-o is required (the output model)");
 	memset(&bo, 0, sizeof(bo));
 	bo.analytical = cli_has(&a, opts, "analytical");
-	bo.weights_only = cli_has(&a, opts, "weights-only");
 	if (!cli_has(&a, opts, "data") && !bo.analytical)
 		cli_usage_error("--data is required (the calibration data) unless --analytical");
 	if (cli_has(&a, opts, "freeze-params"))

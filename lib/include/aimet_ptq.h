@@ -89,10 +89,6 @@ struct aimet_qsim_opts;
 struct aimet_dataset;
 struct aimet_bc_opts {
 	int analytical;                  /* from the folded BN statistics (data-free) */
-	/* Empirical: measure the shift on a model whose layer outputs are not quantized (weights
-	 * and model inputs are), as AIMET's own bias correction does; 0 (the default): the
-	 * activations quantized as `qopts` configures them, each layer's own output excepted. */
-	int weights_only;
 	const char *const *layers; int n_layers;        /* only these (NULL: every layer) */
 	const char *const *skip_layers; int n_skip;     /* never these */
 	void (*progress)(int64_t done, int64_t total);  /* layers done; may be NULL */

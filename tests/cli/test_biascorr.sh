@@ -22,8 +22,6 @@ expect_ok "-j 2" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/mlp3.onnx" -j 2
 cmp -s "$T/mlp.onnx" "$T/mlp3.onnx" && ok || bad "-j 1 and -j 2 differ"
 expect_ok "W4 per-channel" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/w4.onnx" --param-bw 4 --per-channel --scheme tf -q
 cmp -s "$T/mlp.onnx" "$T/w4.onnx" && bad "the quantization options changed nothing" || ok
-expect_ok "weights-only" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/wo.onnx" --weights-only -q
-cmp -s "$T/mlp.onnx" "$T/wo.onnx" && bad "--weights-only changed nothing" || ok
 expect_ok "encodings" aimet-biascorr "$M/fmnist_mlp.onnx" $CAL -o "$T/e.onnx" --encodings "$T/e.encodings" -q
 grep -q '"param_encodings"' "$T/e.encodings" && ok || bad "no encodings written"
 
