@@ -277,6 +277,8 @@ static void print_profile(const struct aimet_plan *p)
 		size_t j;
 		snprintf(name, sizeof(name), "%.40s%s%.40s", s->node->op_type, s->bn ? "+BN" : "",
 		         s->act ? (strcmp(s->act->op_type, "Relu") ? "+Clip" : "+Relu") : "");
+		if (s->label)   /* a fused elementwise chain */
+			snprintf(name, sizeof(name), "%.90s", s->label);
 		for (j = 0; j < nk && strcmp(k[j].name, name); j++)
 			;
 		if (j == nk)

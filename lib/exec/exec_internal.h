@@ -81,6 +81,12 @@ struct xstep {
 	 * quantized by the plan (quantize, clamp, quantize in one pass): its constant bounds */
 	int pair_ok;
 	float pair_lo, pair_hi;
+	/* a chain of float32 elementwise nodes run as one pass (aimet_ew_run): the node indices in
+	 * order (chain[0] == node; the others absorbed), or n_chain == 0. in[0] is the chain's
+	 * input, the other in[] every other value its nodes read (operands, Clip bounds). */
+	int *chain, n_chain;
+	struct aimet_plan *plan;       /* for the chain op's callbacks (aimet__ewchain_op) */
+	char *label;                   /* "Add+Clip+Mul+Div" for a chain, else NULL */
 	double ms;                     /* profiled time, summed over runs */
 	struct aimet_plan_step pub;
 };
@@ -122,6 +128,13 @@ int aimet__node_error(struct aimet_ctx *ctx, int st, const struct aimet_node *n)
 /* Classify and lay out the steps again after inputs were marked `spec`. */
 int aimet__replan(struct aimet_ctx *ctx, struct aimet_plan *p);
 int aimet__value_own(struct aimet_ctx *ctx, struct xvalue *v);
+/* The clamp of a Relu or Clip node with constant bounds: 1 and the bounds, else 0. */
+int aimet__clamp_bounds(const struct aimet_plan *p, const struct xnode *a, float *lo, float *hi);
+/* The enum aimet_ew_op that node n computes exactly (the library's own op, float32 semantics
+ * permitting), or 0. */
+int aimet__ew_kind(const struct aimet_plan *p, const struct xnode *n);
+/* run.c: the executor's op that runs a step's elementwise chain */
+extern const struct aimet_op aimet__ewchain_op;
 /* prepare.c */
 void aimet__unprepare(struct aimet_plan *p);
 int aimet__ws_reserve(struct aimet_ctx *ctx, struct aimet_plan *p);  /* grow to ws_size */

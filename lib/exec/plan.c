@@ -1,5 +1,6 @@
 /* plan.c: building a plan from a model — values and ops resolved, nodes ordered, weights-only
- * subgraphs folded, Conv+BatchNormalization folds and Relu/Clip fusions chosen, steps laid out.
+ * subgraphs folded, Conv+BatchNormalization folds, Relu/Clip fusions and elementwise chains
+ * chosen, steps laid out.
  * Also aimet_plan_set_weight, which recomputes only what depends on the replaced weight. */
 #include "exec_internal.h"
 
@@ -388,11 +389,12 @@ static int const_f32(const struct aimet_plan *p, int v, int64_t numel)
 }
 
 /* A value that can disappear into a fused step: made by a single-output node, read once,
- * not a graph output and not asked for. */
+ * not a graph output, not asked for and not fake-quantized (a plan made again at prepare
+ * time may already have quantizers: every quantized value must exist). */
 static int fusable_value(const struct aimet_plan *p, int v)
 {
 	const struct xvalue *x = p->values[v];
-	return x->n_consumers == 1 && !x->is_output && !x->keep && x->dep == DEP_DATA;
+	return x->n_consumers == 1 && !x->is_output && !x->keep && !x->has_fq && x->dep == DEP_DATA;
 }
 
 static int consumer_of(const struct aimet_plan *p, int v)
@@ -501,7 +503,7 @@ static int try_bnfold(struct aimet_ctx *ctx, struct aimet_plan *p, int bi)
 }
 
 /* The clamp a Relu or Clip node applies, when it can be fused (constant bounds). */
-static int clamp_bounds(const struct aimet_plan *p, const struct xnode *a, float *lo, float *hi)
+int aimet__clamp_bounds(const struct aimet_plan *p, const struct xnode *a, float *lo, float *hi)
 {
 	if (is_op(a->node, "Relu")) {
 		*lo = 0;
@@ -530,6 +532,165 @@ static int clamp_bounds(const struct aimet_plan *p, const struct xnode *a, float
 	return !isnan(*lo) && !isnan(*hi);
 }
 
+/* The library's own op for the node (a substituted op may compute something else). */
+static int own_op(const struct xnode *n, const char *type)
+{
+	return is_op(n->node, type) && n->op && n->op == aimet_op_find(NULL, type);
+}
+
+int aimet__ew_kind(const struct aimet_plan *p, const struct xnode *n)
+{
+	static const struct { const char *type; int kind, n_in, since; } bin[] = {
+		{"Add", AIMET_EW_ADD, 2, 7}, {"Sub", AIMET_EW_SUB, 2, 7}, {"Mul", AIMET_EW_MUL, 2, 7},
+		{"Div", AIMET_EW_DIV, 2, 7}, {"Max", AIMET_EW_MAX, 2, 8}, {"Min", AIMET_EW_MIN, 2, 8},
+		{"Relu", AIMET_EW_RELU, 1, 6}, {"HardSigmoid", AIMET_EW_HARDSIGMOID, 1, 6},
+		{"HardSwish", AIMET_EW_HARDSWISH, 1, 14}, {"Sigmoid", AIMET_EW_SIGMOID, 1, 6},
+	};
+	float lo, hi;
+	if (!n->op || n->node->n_outputs != 1 || n->out[0] < 0 || n->node->n_inputs < 1 ||
+	    n->in[0] < 0)
+		return 0;
+	/* older opsets: legacy broadcast attributes, consumed_inputs */
+	for (size_t i = 0; i < sizeof(bin) / sizeof(bin[0]); i++)
+		if (own_op(n, bin[i].type))
+			return n->node->n_inputs == bin[i].n_in && n->opset >= bin[i].since &&
+			       (bin[i].n_in == 1 || n->in[1] >= 0) ? bin[i].kind : 0;
+	if (own_op(n, "Clip") && n->opset >= 6 && aimet__clamp_bounds(p, n, &lo, &hi) && lo <= hi)
+		return AIMET_EW_CLAMP;
+	return 0;
+}
+
+/* Can value ov be the second operand of a chain whose input is cin, the chain's step standing
+ * where the head is now in the order? A constant scalar or per-channel vector, the chain's
+ * input, or a run-time value computed by an earlier step. Shapes are checked at prepare. */
+static int ew_operand_ok(const struct aimet_plan *p, int ov, int cin)
+{
+	const struct xvalue *x;
+	int non1 = 0;
+	if (ov < 0)
+		return 0;
+	if (ov == cin)
+		return 1;
+	x = p->values[ov];
+	if (x->dep == DEP_CONST) {
+		if (!const_f32(p, ov, -1) || aimet_tensor_numel(&x->t) < 1)
+			return 0;
+		for (int d = 0; d < x->t.ndim; d++)
+			non1 += x->t.dims[d] != 1;
+		return non1 <= 1;
+	}
+	return x->dep == DEP_DATA && !x->fused_away &&
+	       (x->producer < 0 || p->nodes[x->producer].step >= 0);
+}
+
+/* The longest chain of elementwise nodes from node `head` (see aimet__ew_kind) whose inner
+ * values are read by the next node only; its node indices in chain[], its input in *cin.
+ * cons[v]: the one live node reading value v, when there is one. Returns the length. */
+static int ew_chain(const struct aimet_plan *p, int head, const int *cons, int *chain, int *cin)
+{
+	const struct xnode *n = &p->nodes[head];
+	int kind = aimet__ew_kind(p, n), len = 1, cur;
+	if (!kind)
+		return 0;
+	*cin = n->in[0];
+	if (kind <= AIMET_EW_MIN) {
+		int other = n->in[1];
+		if (p->values[*cin]->dep != DEP_DATA) {
+			*cin = n->in[1];
+			other = n->in[0];
+		}
+		if (p->values[*cin]->dep != DEP_DATA || !ew_operand_ok(p, other, *cin))
+			return 0;
+	}
+	chain[0] = head;
+	cur = n->out[0];
+	while (len < AIMET_EW_MAX_INSTR && fusable_value(p, cur) && cons[cur] >= 0) {
+		const struct xnode *m = &p->nodes[cons[cur]];
+		if (m->dead || m->absorbed || m->dep != DEP_DATA || !(kind = aimet__ew_kind(p, m)))
+			break;
+		if (kind <= AIMET_EW_MIN) {
+			if (m->in[0] == cur ? !ew_operand_ok(p, m->in[1], *cin)
+			                    : m->in[1] != cur || !ew_operand_ok(p, m->in[0], *cin))
+				break;
+		} else if (m->in[0] != cur) {
+			break;   /* a Clip bound computed from the chain */
+		}
+		chain[len++] = cons[cur];
+		cur = m->out[0];
+	}
+	return len;
+}
+
+/* Lay out step s as the chain's one step. */
+static int ew_step(struct aimet_ctx *ctx, struct aimet_plan *p, struct xstep *s, const int *chain,
+                   int len, int cin)
+{
+	const struct xnode *n = &p->nodes[chain[0]];
+	size_t lab = 1, cap = 1;
+	int last = chain[len - 1];
+	for (int k = 0; k < len; k++)
+		cap += (size_t)p->nodes[chain[k]].node->n_inputs;
+	s->chain = aimet_calloc((size_t)len, sizeof(int));
+	s->in = aimet_calloc(cap, sizeof(int));
+	s->out = aimet_calloc(1, sizeof(int));
+	s->tin = aimet_calloc(cap, sizeof(*s->tin));
+	s->tout = aimet_calloc(1, sizeof(*s->tout));
+	for (int k = 0; k < len; k++)
+		lab += strlen(p->nodes[chain[k]].node->op_type) + 1;
+	s->label = aimet_calloc(lab, 1);
+	if (!s->chain || !s->in || !s->out || !s->tin || !s->tout || !s->label)
+		return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+	memcpy(s->chain, chain, (size_t)len * sizeof(int));
+	s->n_chain = len;
+	s->plan = p;
+	s->in[s->n_in++] = cin;
+	for (int k = 0; k < len; k++) {
+		const struct xnode *m = &p->nodes[chain[k]];
+		int inner = k ? p->nodes[chain[k - 1]].out[0] : -1;
+		if (k) {
+			p->nodes[chain[k]].absorbed = 1;
+			p->nodes[chain[k]].step = n->step;
+			p->values[inner]->fused_away = 1;
+		}
+		for (int j = 0; j < m->node->n_inputs; j++) {
+			int v = m->in[j], dup = 0;
+			if (v < 0 || v == inner)
+				continue;
+			for (int i = 0; i < s->n_in; i++)
+				dup |= s->in[i] == v;
+			if (!dup)
+				s->in[s->n_in++] = v;
+		}
+		if (k)
+			strcat(s->label, "+");
+		strcat(s->label, m->node->op_type);
+	}
+	s->n_out = 1;
+	s->out[0] = p->nodes[last].out[0];
+	for (int j = 0; j < s->n_in; j++)
+		s->tin[j] = &p->values[s->in[j]]->t;
+	s->tout[0] = &p->values[s->out[0]]->t;
+	p->values[s->out[0]]->step = n->step;
+	memset(&s->c, 0, sizeof(s->c));
+	s->c.node = n->node;
+	s->c.opset = n->opset;
+	s->c.n_in = s->n_in;
+	s->c.n_out = 1;
+	s->c.in = s->tin;
+	s->c.out = s->tout;
+	s->c.threads = 1;
+	s->c.act_lo = s->pub.act_lo = -INFINITY;
+	s->c.act_hi = s->pub.act_hi = INFINITY;
+	s->pub.node = n->node;
+	s->pub.op = &aimet__ewchain_op;
+	s->pub.n_in = s->n_in;
+	s->pub.n_out = 1;
+	s->pub.in = s->tin;
+	s->pub.out = s->tout;
+	s->pub.label = s->label;
+	return AIMET_OK;
+}
+
 static int synth_node(struct aimet_ctx *ctx, struct aimet_plan *p, struct xstep *s)
 {
 	const struct aimet_node *h = p->nodes[s->node].node;
@@ -552,7 +713,8 @@ static int synth_node(struct aimet_ctx *ctx, struct aimet_plan *p, struct xstep 
 static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 {
 	size_t ns = 0;
-	int *fold_of = NULL, st = AIMET_OK;
+	int *fold_of = NULL, *cons = NULL, st = AIMET_OK, chain[AIMET_EW_MAX_INSTR];
+	int ew = !p->opts.no_fuse && !p->opts.use_ref;   /* the reference path runs node by node */
 	for (size_t k = 0; k < p->n_nodes; k++) {
 		const struct xnode *n = &p->nodes[p->order[k]];
 		if (!n->dead && !n->absorbed && n->dep == DEP_DATA)
@@ -569,6 +731,18 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 		fold_of[i] = -1;
 	for (size_t f = 0; f < p->n_folds; f++)
 		fold_of[p->folds[f].conv] = (int)f;
+	if (ew) {
+		if (!(cons = aimet_calloc(p->n_values, sizeof(int)))) {
+			free(fold_of);
+			return aimet_error(ctx, AIMET_ERR_NOMEM, "out of memory");
+		}
+		for (size_t v = 0; v < p->n_values; v++)
+			cons[v] = -1;
+		for (size_t i = 0; i < p->n_nodes; i++)
+			for (int j = 0; !p->nodes[i].dead && j < p->nodes[i].node->n_inputs; j++)
+				if (p->nodes[i].in[j] >= 0 && p->values[p->nodes[i].in[j]]->n_consumers == 1)
+					cons[p->nodes[i].in[j]] = (int)i;
+	}
 	for (size_t k = 0; k < p->n_nodes; k++) {
 		int ni = p->order[k];
 		struct xnode *n = &p->nodes[ni];
@@ -578,6 +752,21 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 		if (n->dead || n->absorbed || n->dep != DEP_DATA)
 			continue;
 		s = &p->steps[p->n_steps];
+		if (ew && fold_of[ni] < 0) {
+			int len = ew_chain(p, ni, cons, chain, &out), clamps = 1;
+			for (int k = 1; k < len; k++)
+				clamps &= aimet__ew_kind(p, &p->nodes[chain[k]]) <= AIMET_EW_RELU &&
+				          aimet__ew_kind(p, &p->nodes[chain[k]]) >= AIMET_EW_CLAMP;
+			/* an op with its Relu/Clip after it: the op's own fused clamp (below) */
+			if (len >= 2 && !(n->op->fuse_clamp && clamps)) {
+				s->node = ni;
+				s->bn = s->act = -1;
+				n->step = (int)p->n_steps++;
+				if ((st = ew_step(ctx, p, s, chain, len, out)))
+					break;
+				continue;
+			}
+		}
 		s->node = ni;
 		s->bn = s->act = -1;
 		n->step = (int)p->n_steps++;
@@ -596,7 +785,7 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 			struct xnode *a = ai >= 0 ? &p->nodes[ai] : NULL;
 			float alo, ahi;
 			if (!a || a->dep != DEP_DATA || a->node->n_inputs < 1 || a->in[0] != out ||
-			    a->node->n_outputs != 1 || a->out[0] < 0 || !clamp_bounds(p, a, &alo, &ahi) ||
+			    a->node->n_outputs != 1 || a->out[0] < 0 || !aimet__clamp_bounds(p, a, &alo, &ahi) ||
 			    fmaxf(lo, alo) > fminf(hi, ahi))
 				break;
 			lo = fmaxf(lo, alo);
@@ -669,6 +858,7 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 		s->pub.act_hi = hi;
 	}
 	free(fold_of);
+	free(cons);
 	/* Add then Relu/Clip kept apart (the sum is a tensor of its own, e.g. quantized): the
 	 * executor may still run them as one step when it fake-quantizes both (run.c) */
 	for (size_t i = 0; !st && i + 1 < p->n_steps; i++) {
@@ -676,11 +866,12 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 		const struct xnode *bn = &p->nodes[b->node];
 		float lo, hi;
 		a->pair_ok = 0;
-		if (!is_op(p->nodes[a->node].node, "Add") || !is_default_domain(p->nodes[a->node].node->domain) ||
+		if (a->n_chain || b->n_chain ||
+		    !is_op(p->nodes[a->node].node, "Add") || !is_default_domain(p->nodes[a->node].node->domain) ||
 		    a->bn >= 0 || a->act >= 0 || a->alias || a->n_out != 1 || a->out[0] < 0 ||
 		    b->bn >= 0 || b->act >= 0 || b->alias || b->n_out != 1 || b->out[0] < 0 ||
 		    b->n_in < 1 || b->in[0] != a->out[0] || p->values[a->out[0]]->n_consumers != 1 ||
-		    p->values[a->out[0]]->is_output || !bn->op || !clamp_bounds(p, bn, &lo, &hi) ||
+		    p->values[a->out[0]]->is_output || !bn->op || !aimet__clamp_bounds(p, bn, &lo, &hi) ||
 		    !(lo <= hi))
 			continue;
 		a->pair_ok = 1;
@@ -988,6 +1179,8 @@ static void free_steps(struct aimet_plan *p)
 		struct xstep *s = &p->steps[i];
 		free(s->synth_in);
 		free(s->synth_out);
+		free(s->chain);
+		free(s->label);
 		free(s->in);
 		free(s->out);
 		free(s->tin);

@@ -1,9 +1,11 @@
 /* run.c: running a prepared plan — bind inputs, run each step's kernel, report outputs to the
- * hook, stop early at a requested tensor — and the plan's accessors. Nothing here allocates
- * once a plan is prepared (except the one-time copy buffer for hooked inputs). */
+ * hook, stop early at a requested tensor — the op behind elementwise chain steps, and the plan's
+ * accessors. Nothing here allocates once a plan is prepared (except the one-time copy buffer
+ * for hooked inputs). */
 #include "exec_internal.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,6 +85,8 @@ static const struct aimet_node *output_node(const struct aimet_plan *p, const st
                                             int j, int *index)
 {
 	*index = j;
+	if (s->n_chain)
+		return p->nodes[s->chain[s->n_chain - 1]].node;
 	if (j == 0 && s->act >= 0)
 		return p->nodes[s->act].node;
 	if (j == 0 && s->bn >= 0)
@@ -117,6 +121,282 @@ static int pair_usable(const struct aimet_plan *p, const struct xstep *s, const 
 			return 0;
 	return 1;
 }
+
+/* ---- elementwise chains (plan.c picks them): one aimet_ew_run pass when the shapes allow
+ * (every value the input's shape, constants scalars or along one axis), else node by node
+ * with the inner values in the workspace. ---- */
+
+struct ewstate {
+	const struct xstep *step;
+	int fused;
+	struct aimet_ew_prog prog;
+	int64_t outer, C, inner;
+	const float **in;              /* the step's inputs' data, at run time */
+	/* node by node: each node's context; inner value k in workspace slot k % 2 */
+	struct aimet_op_ctx *nc;
+	size_t slot;                   /* bytes of a slot; the nodes' own workspace follows */
+};
+
+static struct xstep *ew_step_of(struct aimet_op_ctx *c)
+{
+	return (struct xstep *)(void *)((char *)c - offsetof(struct xstep, c));
+}
+
+static int same_shape(const struct aimet_tensor *a, const struct aimet_tensor *b)
+{
+	return a->ndim == b->ndim &&
+	       (!a->ndim || !memcmp(a->dims, b->dims, (size_t)a->ndim * sizeof(a->dims[0])));
+}
+
+static void ew_node_ctx(struct aimet_op_ctx *c, struct aimet_ctx *ctx, const struct xnode *n)
+{
+	memset(c, 0, sizeof(*c));
+	c->ctx = ctx;
+	c->node = n->node;
+	c->opset = n->opset;
+	c->n_in = n->node->n_inputs;
+	c->n_out = n->node->n_outputs;
+	c->in = n->tin;
+	c->out = n->tout;
+	c->threads = 1;
+	c->act_lo = -INFINITY;
+	c->act_hi = INFINITY;
+}
+
+/* Each node's shapes in turn, the inner values' included (they have no buffer of their own). */
+static int ew_infer(struct aimet_op_ctx *c)
+{
+	struct xstep *s = ew_step_of(c);
+	const struct aimet_plan *p = s->plan;
+	for (int k = 0; k < s->n_chain; k++) {
+		const struct xnode *n = &p->nodes[s->chain[k]];
+		struct aimet_op_ctx nc;
+		struct aimet_tensor *y = n->tout[0];
+		size_t es, bytes;
+		int64_t numel;
+		int st;
+		ew_node_ctx(&nc, c->ctx, n);
+		aimet_tensor_set_shape(y, AIMET_UNDEFINED, 0, NULL);
+		if ((st = n->op->infer(&nc)))
+			return k ? aimet__node_error(c->ctx, st, n->node) : st;
+		numel = aimet_tensor_numel(y);
+		es = aimet_dtype_size(y->dtype);
+		if (!es || numel < 0 || (uint64_t)numel > SIZE_MAX || aimet_mul_size((size_t)numel, es, &bytes) ||
+		    y->dtype == AIMET_STRING)
+			return aimet_error(c->ctx, AIMET_ERR_INVALID, "node '%s' (%s): output '%s' has an "
+			                   "invalid shape or dtype", n->node->name ? n->node->name : "",
+			                   n->node->op_type, y->name ? y->name : "");
+		y->nbytes = bytes;
+	}
+	return AIMET_OK;
+}
+
+/* The program for the prepared shapes, or -1 when they do not allow one pass. */
+static int ew_compile(const struct xstep *s, struct ewstate *es)
+{
+	const struct aimet_plan *p = s->plan;
+	const struct aimet_tensor *x = s->tin[0];
+	int axis = -1;
+	int64_t C = 1, numel = aimet_tensor_numel(x);
+	if (x->dtype != AIMET_FLOAT || s->n_chain > AIMET_EW_MAX_INSTR)
+		return -1;
+	memset(&es->prog, 0, sizeof(es->prog));
+	for (int k = 0; k < s->n_chain; k++) {
+		const struct xnode *n = &p->nodes[s->chain[k]];
+		const struct aimet_tensor *y = n->tout[0];
+		struct aimet_ew_instr *I = &es->prog.instr[k];
+		int cv = k ? p->nodes[s->chain[k - 1]].out[0] : s->in[0];
+		float lo, hi;
+		if (y->dtype != AIMET_FLOAT || !same_shape(y, x))
+			return -1;
+		I->op = aimet__ew_kind(p, n);
+		I->dst = 1;
+		I->a = k ? 1 : 0;
+		if (I->op >= AIMET_EW_ADD && I->op <= AIMET_EW_MIN) {
+			int ov = n->in[0] == cv ? n->in[1] : n->in[0];
+			const struct xvalue *o = p->values[ov];
+			const struct aimet_tensor *t = &o->t;
+			I->swap = n->in[0] != cv;
+			if (ov == s->in[0]) {
+				I->b_kind = AIMET_EW_B_REG;
+				I->b = 0;
+			} else if (o->dep != DEP_DATA) {
+				int d1 = -1, ax;
+				if (t->dtype != AIMET_FLOAT || !t->data || aimet_tensor_numel(t) < 1 ||
+				    t->ndim > x->ndim)
+					return -1;
+				for (int d = 0; d < t->ndim; d++)
+					if (t->dims[d] != 1) {
+						if (d1 >= 0)
+							return -1;
+						d1 = d;
+					}
+				if (d1 < 0) {
+					I->b_kind = AIMET_EW_B_SCALAR;
+					I->s = *(const float *)t->data;
+				} else {
+					ax = x->ndim - t->ndim + d1;
+					if (t->dims[d1] != x->dims[ax] || (axis >= 0 && axis != ax))
+						return -1;
+					axis = ax;
+					C = x->dims[ax];
+					I->b_kind = AIMET_EW_B_CHANNEL;
+					I->v = t->data;
+				}
+			} else {
+				int j = 1;
+				while (j < s->n_in && s->in[j] != ov)
+					j++;
+				if (j == s->n_in || t->dtype != AIMET_FLOAT || !same_shape(t, x))
+					return -1;
+				I->b_kind = AIMET_EW_B_TENSOR;
+				I->b = j;
+			}
+		} else if (I->op == AIMET_EW_CLAMP) {
+			if (!aimet__clamp_bounds(p, n, &lo, &hi) || !(lo <= hi))
+				return -1;
+			I->s = lo;
+			I->s2 = hi;
+		} else if (I->op == AIMET_EW_HARDSIGMOID) {
+			I->s = aimet_node_attr_float(n->node, "alpha", 0.2f);
+			I->s2 = aimet_node_attr_float(n->node, "beta", 0.5f);
+		} else if (!I->op) {
+			return -1;
+		}
+	}
+	es->prog.n_instr = s->n_chain;
+	es->prog.out_reg = 1;
+	es->outer = 1;
+	es->C = 1;
+	es->inner = numel;
+	if (axis >= 0) {
+		es->C = C;
+		es->inner = 1;
+		for (int d = 0; d < axis; d++)
+			es->outer *= x->dims[d];
+		for (int d = axis + 1; d < x->ndim; d++)
+			es->inner *= x->dims[d];
+	}
+	return aimet_ew_prog_check(&es->prog, s->n_in);
+}
+
+static void ew_free(void *state)
+{
+	struct ewstate *es = state;
+	if (!es)
+		return;
+	free(es->in);
+	free(es->nc);
+	free(es);
+}
+
+static void ew_free_nodes(const struct xstep *s, struct ewstate *es)
+{
+	for (int k = 0; es->nc && k < s->n_chain; k++) {
+		const struct aimet_op *op = s->plan->nodes[s->chain[k]].op;
+		if (op->free_state)
+			op->free_state(es->nc[k].state);
+		es->nc[k].state = NULL;
+	}
+}
+
+static void ew_free_state(void *state)
+{
+	struct ewstate *es = state;
+	if (es)
+		ew_free_nodes(es->step, es);
+	ew_free(state);
+}
+
+static int ew_prepare(struct aimet_op_ctx *c)
+{
+	struct xstep *s = ew_step_of(c);
+	struct ewstate *es = aimet_calloc(1, sizeof(*es));
+	size_t ws = 0;
+	c->state = es;
+	if (es)
+		es->step = s;
+	if (!es || !(es->in = aimet_calloc((size_t)s->n_in, sizeof(*es->in))))
+		return aimet_error(c->ctx, AIMET_ERR_NOMEM, "out of memory");
+	if (ew_compile(s, es) == 0) {
+		es->fused = 1;
+		return AIMET_OK;
+	}
+	if (!(es->nc = aimet_calloc((size_t)s->n_chain, sizeof(*es->nc))))
+		return aimet_error(c->ctx, AIMET_ERR_NOMEM, "out of memory");
+	for (int k = 0; k + 1 < s->n_chain; k++) {
+		size_t b = s->plan->nodes[s->chain[k]].tout[0]->nbytes;
+		b = (b + 63) / 64 * 64;
+		if (b > es->slot)
+			es->slot = b;
+	}
+	for (int k = 0; k < s->n_chain; k++) {
+		const struct xnode *n = &s->plan->nodes[s->chain[k]];
+		int st;
+		ew_node_ctx(&es->nc[k], c->ctx, n);
+		if (n->op->prepare && (st = n->op->prepare(&es->nc[k]))) {
+			if (n->op->free_state)
+				n->op->free_state(es->nc[k].state);
+			es->nc[k].state = NULL;
+			ew_free_nodes(s, es);
+			return k ? aimet__node_error(c->ctx, st, n->node) : st;
+		}
+		if (es->nc[k].workspace_size > ws)
+			ws = es->nc[k].workspace_size;
+	}
+	if (es->slot > (SIZE_MAX - ws) / 2)
+		return aimet_error(c->ctx, AIMET_ERR_NOMEM, "out of memory");
+	c->workspace_size = 2 * es->slot + ws;
+	return AIMET_OK;
+}
+
+static void ew_nodes(struct aimet_op_ctx *c, int ref)
+{
+	struct xstep *s = ew_step_of(c);
+	struct ewstate *es = c->state;
+	for (int k = 0; k < s->n_chain; k++) {
+		const struct xnode *n = &s->plan->nodes[s->chain[k]];
+		struct aimet_op_ctx *nc = &es->nc[k];
+		char *ws = c->workspace;   /* NULL when nothing is needed */
+		if (k + 1 < s->n_chain)
+			n->tout[0]->data = ws ? ws + (size_t)(k % 2) * es->slot : NULL;
+		nc->ctx = c->ctx;
+		nc->threads = c->threads;
+		nc->workspace = ws ? ws + 2 * es->slot : NULL;
+		if (ref || !n->op->run)
+			n->op->ref(nc);
+		else
+			n->op->run(nc);
+	}
+	for (int k = 0; k + 1 < s->n_chain; k++)
+		s->plan->nodes[s->chain[k]].tout[0]->data = NULL;
+}
+
+static void ew_run(struct aimet_op_ctx *c)
+{
+	struct xstep *s = ew_step_of(c);
+	struct ewstate *es = c->state;
+	if (!es->fused) {
+		ew_nodes(c, 0);
+		return;
+	}
+	for (int j = 0; j < s->n_in; j++)
+		es->in[j] = s->tin[j]->data;
+	aimet_ew_run(&es->prog, es->in, s->tout[0]->data, es->outer, es->C, es->inner, c->threads);
+}
+
+static void ew_ref(struct aimet_op_ctx *c)
+{
+	struct ewstate *es = c->state;
+	if (es->fused)
+		ew_run(c);
+	else
+		ew_nodes(c, 1);
+}
+
+const struct aimet_op aimet__ewchain_op = {
+	"ElementwiseChain", "aimet", 0, ew_infer, ew_prepare, ew_run, ew_ref, ew_free_state, 0
+};
 
 /* stop_step: -1 runs every step, -2 none (inputs bound only), k >= 0 what step k needs. */
 static int run_impl(struct aimet_ctx *ctx, struct aimet_plan *p,

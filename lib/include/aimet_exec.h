@@ -24,7 +24,7 @@ typedef void (*aimet_output_fn)(void *user, const struct aimet_node *node, int o
 struct aimet_plan_opts {
 	int use_ref;          /* run every node with its reference kernel */
 	int no_fold_bn;       /* keep BatchNormalization separate from the Conv before it */
-	int no_fuse;          /* no Relu/Clip fusion into the producer */
+	int no_fuse;          /* no Relu/Clip fusion into the producer, no elementwise chains */
 	/* Tensors that must exist at run time: never fused away, never removed as dead (so a hook
 	 * sees them and aimet_plan_run_until can stop at them). Borrowed for aimet_plan_new only. */
 	const char *const *keep; int n_keep;
@@ -116,6 +116,9 @@ struct aimet_plan_step {
 	struct aimet_tensor *const *in;     /* NULL entries for omitted optional inputs */
 	struct aimet_tensor *const *out;    /* named as the group's outputs */
 	float act_lo, act_hi;               /* fused clamp (-inf, +inf when none) */
+	/* a chain of elementwise nodes run as one pass (node is the first): their op types joined
+	 * by '+' ("Add+Clip+Mul+Div"), else NULL */
+	const char *label;
 };
 size_t aimet_plan_n_steps(const struct aimet_plan *p);
 const struct aimet_plan_step *aimet_plan_get_step(const struct aimet_plan *p, size_t i);

@@ -57,11 +57,9 @@ void aimet_sigmoid_f32(const float *x, float *y, int64_t n)
 
 /* One step over a block of n elements: r[dst] = r[a] op b. */
 AIMET_KERNEL_CLONES
-static void step(const struct aimet_ew_instr *in, float (*r)[BLOCK], const float *bvec, float bs,
-                 int n)
+static void step(const struct aimet_ew_instr *in, float *d, const float *a, const float *bvec,
+                 float bs, int n)
 {
-	float *d = r[in->dst];
-	const float *a = r[in->a];
 	const float lo = in->s, hi = in->s2;
 	/* bvec: the second operand per element, or NULL when it is the single value bs */
 #define BINOP(E)                                                                           \
@@ -134,21 +132,29 @@ static void ew_range(void *arg, int64_t beg, int64_t end)
 		int n = (int)(j->inner - col < BLOCK ? j->inner - col : BLOCK);
 		if (n > end - pos)
 			n = (int)(end - pos);
-		memcpy(r[0], j->in[0] + pos, (size_t)n * sizeof(float));
+		/* register 0 is read in place until written; the last step writes y directly */
+		const float *src[AIMET_EW_MAX_REGS];
+		for (int k = 0; k < AIMET_EW_MAX_REGS; k++)
+			src[k] = r[k];
+		src[0] = j->in[0] + pos;
 		for (int k = 0; k < p->n_instr; k++) {
 			const struct aimet_ew_instr *in = &p->instr[k];
 			const float *bvec = NULL;
-			float bs = 0;
+			float bs = 0, *d = r[in->dst];
+			if (k == p->n_instr - 1 && in->dst == p->out_reg)
+				d = j->y + pos;
 			switch (in->b_kind) {
-			case AIMET_EW_B_REG: bvec = r[in->b]; break;
+			case AIMET_EW_B_REG: bvec = src[in->b]; break;
 			case AIMET_EW_B_SCALAR: bs = in->s; break;
 			case AIMET_EW_B_CHANNEL: bs = in->v[c]; break;
 			case AIMET_EW_B_TENSOR: bvec = j->in[in->b] + pos; break;
 			default: break;
 			}
-			step(in, r, bvec, bs, n);
+			step(in, d, src[in->a], bvec, bs, n);
+			src[in->dst] = d;
 		}
-		memcpy(j->y + pos, r[p->out_reg], (size_t)n * sizeof(float));
+		if (!p->n_instr || p->instr[p->n_instr - 1].dst != p->out_reg)
+			memcpy(j->y + pos, src[p->out_reg], (size_t)n * sizeof(float));
 		pos += n;
 	}
 }
