@@ -121,6 +121,7 @@ int aimet__plan_new_impl(struct aimet_ctx *ctx, const struct aimet_model *model,
                          const struct aimet_plan_opts *opts, int no_dce, struct aimet_plan **out);
 int aimet__value_find(const struct aimet_plan *p, const char *name);
 int aimet__fold_node(struct aimet_ctx *ctx, struct aimet_plan *p, int ni, int do_infer);
+void aimet__node_ctx(struct aimet_op_ctx *c, struct aimet_ctx *ctx, const struct xnode *n);
 int aimet__bnfold_compute(struct aimet_ctx *ctx, struct aimet_plan *p, struct xbnfold *f);
 void aimet__value_release(struct xvalue *v);
 size_t aimet__mem_limit(void);

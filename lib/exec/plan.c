@@ -189,7 +189,8 @@ static int64_t domain_opset(const struct aimet_model *m, const char *domain)
 	return 0;
 }
 
-static void fold_ctx(struct aimet_op_ctx *c, struct aimet_ctx *ctx, struct xnode *n)
+/* An op context for running node n alone (one thread, no fused clamp). */
+void aimet__node_ctx(struct aimet_op_ctx *c, struct aimet_ctx *ctx, const struct xnode *n)
 {
 	memset(c, 0, sizeof(*c));
 	c->ctx = ctx;
@@ -248,7 +249,7 @@ int aimet__fold_node(struct aimet_ctx *ctx, struct aimet_plan *p, int ni, int do
 	int st;
 	if (!n->op)
 		return fold_native(ctx, p, n);
-	fold_ctx(&c, ctx, n);
+	aimet__node_ctx(&c, ctx, n);
 	if (do_infer) {
 		for (int i = 0; i < c.n_out; i++)
 			aimet_tensor_set_shape(n->tout[i], AIMET_UNDEFINED, 0, NULL);

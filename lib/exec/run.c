@@ -148,21 +148,6 @@ static int same_shape(const struct aimet_tensor *a, const struct aimet_tensor *b
 	       (!a->ndim || !memcmp(a->dims, b->dims, (size_t)a->ndim * sizeof(a->dims[0])));
 }
 
-static void ew_node_ctx(struct aimet_op_ctx *c, struct aimet_ctx *ctx, const struct xnode *n)
-{
-	memset(c, 0, sizeof(*c));
-	c->ctx = ctx;
-	c->node = n->node;
-	c->opset = n->opset;
-	c->n_in = n->node->n_inputs;
-	c->n_out = n->node->n_outputs;
-	c->in = n->tin;
-	c->out = n->tout;
-	c->threads = 1;
-	c->act_lo = -INFINITY;
-	c->act_hi = INFINITY;
-}
-
 /* Each node's shapes in turn, the inner values' included (they have no buffer of their own). */
 static int ew_infer(struct aimet_op_ctx *c)
 {
@@ -175,7 +160,7 @@ static int ew_infer(struct aimet_op_ctx *c)
 		size_t es, bytes;
 		int64_t numel;
 		int st;
-		ew_node_ctx(&nc, c->ctx, n);
+		aimet__node_ctx(&nc, c->ctx, n);
 		aimet_tensor_set_shape(y, AIMET_UNDEFINED, 0, NULL);
 		if ((st = n->op->infer(&nc)))
 			return k ? aimet__node_error(c->ctx, st, n->node) : st;
@@ -333,7 +318,7 @@ static int ew_prepare(struct aimet_op_ctx *c)
 	for (int k = 0; k < s->n_chain; k++) {
 		const struct xnode *n = &s->plan->nodes[s->chain[k]];
 		int st;
-		ew_node_ctx(&es->nc[k], c->ctx, n);
+		aimet__node_ctx(&es->nc[k], c->ctx, n);
 		if (n->op->prepare && (st = n->op->prepare(&es->nc[k]))) {
 			if (n->op->free_state)
 				n->op->free_state(es->nc[k].state);
