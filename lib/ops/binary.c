@@ -2,7 +2,9 @@
  * comparisons, logic, PRelu and the variadic Max/Min/Sum/Mean — with float32 row kernels. */
 /* O3 and no-trapping-math let GCC vectorise the row loops (if-converting selects);
  * fp-contract=off keeps vector and scalar iterations bitwise alike. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
+#endif
 #include "elt.h"
 #include "aimet_kernels.h"
 

@@ -1,6 +1,8 @@
 /* cast.c: Cast and CastLike between the numeric dtypes (float16/bfloat16 included), and between
  * strings and numbers; float to integer converts as C does, with a defined result out of range. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3")
+#endif
 #include "elt.h"
 
 #include <errno.h>

@@ -1,6 +1,8 @@
 /* clip.c: Clip — bounds as attributes before opset 11, as optional scalar inputs from 11 on;
  * a vectorised float32 loop and a reference for every numeric dtype. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
+#endif
 #include "elt.h"
 #include "aimet_kernels.h"
 

@@ -3,7 +3,9 @@
  * Quantization divides by the scale, rounds half to even and saturates, as ONNX specifies. */
 /* O3 and no-trapping-math let GCC vectorise the row loops at the project's -O2; fp-contract=off
  * keeps every target clone and the scalar tail bitwise alike. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
+#endif
 #include "nn_util.h"
 #include "aimet_kernels.h"
 

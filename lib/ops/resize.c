@@ -2,7 +2,9 @@
  * input taps (index, weight); prepare tabulates them once so a run is gathers and sums. */
 /* O3 and no-trapping-math let GCC vectorise the row loops at the project's -O2; fp-contract=off
  * keeps every target clone and the scalar tail bitwise alike. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3", "no-trapping-math", "fp-contract=off")
+#endif
 #include "nn_util.h"
 #include "aimet_kernels.h"
 

@@ -2,7 +2,9 @@
  * expression, instantiated for float and double and as a vectorisable float32 loop. */
 /* O3 and no-trapping-math let GCC vectorise the simple float loops (if-converting selects);
  * fp-contract=off keeps vector and scalar iterations bitwise alike. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3", "no-math-errno", "no-trapping-math", "fp-contract=off")
+#endif
 #include "elt.h"
 #include "aimet_kernels.h"
 

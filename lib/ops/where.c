@@ -1,6 +1,8 @@
 /* where.c: Where (condition ? X : Y) with three-way numpy broadcasting, for any fixed-size
  * dtype; the fast kernel walks rows with the shared broadcast iterator. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3", "fp-contract=off")
+#endif
 #include "elt.h"
 
 #include <string.h>
