@@ -755,9 +755,10 @@ static int build_steps(struct aimet_ctx *ctx, struct aimet_plan *p)
 		s = &p->steps[p->n_steps];
 		if (ew && fold_of[ni] < 0) {
 			int len = ew_chain(p, ni, cons, chain, &out), clamps = 1;
-			for (int k = 1; k < len; k++)
-				clamps &= aimet__ew_kind(p, &p->nodes[chain[k]]) <= AIMET_EW_RELU &&
-				          aimet__ew_kind(p, &p->nodes[chain[k]]) >= AIMET_EW_CLAMP;
+			for (int k = 1; k < len; k++) {
+				int kind = aimet__ew_kind(p, &p->nodes[chain[k]]);
+				clamps &= kind == AIMET_EW_CLAMP || kind == AIMET_EW_RELU;
+			}
 			/* an op with its Relu/Clip after it: the op's own fused clamp (below) */
 			if (len >= 2 && !(n->op->fuse_clamp && clamps)) {
 				s->node = ni;

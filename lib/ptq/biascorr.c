@@ -40,7 +40,7 @@ struct bc {
 	struct aimet_qsim *sim;
 	struct aimet_plan *plan;
 	struct bl *L; size_t n_l;
-	int quant;                    /* the hook simulates activations */
+	int quant;                    /* the hook quantizes the model inputs */
 	int into_q;                   /* captures go to sum_q (else sum_fp) */
 	int scheme; double percentile;
 	int heldout_done;
@@ -197,7 +197,7 @@ static int make_layer(struct bc *b, struct aimet_node *n, struct bl *l)
 	return 0;
 }
 
-/* ---- the executor hook: capture layer outputs, simulate the quantized activations ---- */
+/* ---- the executor hook: capture layer outputs, quantize the model inputs ---- */
 static void bc_hook(void *user, const struct aimet_node *node, int out_index, struct aimet_tensor *t)
 {
 	struct bc *b = user;
@@ -247,7 +247,7 @@ static void bc_hook(void *user, const struct aimet_node *node, int out_index, st
 		aimet_qdq_array(q->enc, t->data, t->data, (size_t)n);
 }
 
-/* Quantized (activations simulated, captures into sum_q) or FP32 running. */
+/* Quantized (model inputs quantized, captures into sum_q) or FP32 running. */
 static void set_mode(struct bc *b, int quant)
 {
 	b->quant = b->into_q = quant;
